@@ -1,0 +1,47 @@
+"""Training logs: one JSON line per step (easy to read back) plus TensorBoard event files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not Path(path).is_file():
+        return []
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+class StepLog:
+    """Appends step records to a JSONL file and TensorBoard.
+
+    On resume, records past the checkpointed step (written after the last checkpoint, before an
+    interruption) are dropped so the log matches the state training continues from.
+    """
+
+    def __init__(self, jsonl: Path, tensorboard_dir: Path | None, resume_step: int):
+        self.jsonl = Path(jsonl)
+        kept = [r for r in read_jsonl(self.jsonl) if r["step"] <= resume_step]
+        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        self._handle = self.jsonl.open("a")
+        self._tensorboard = None
+        if tensorboard_dir is not None:
+            # Imported here: TensorBoard is slow to import and only needed while training.
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tensorboard = SummaryWriter(str(tensorboard_dir), purge_step=resume_step + 1)
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        self._handle.write("".join(json.dumps(r) + "\n" for r in records))
+        self._handle.flush()
+        if self._tensorboard is not None:
+            for record in records:
+                for key, value in record.items():
+                    if key != "step":
+                        self._tensorboard.add_scalar(key, value, record["step"])
+
+    def close(self) -> None:
+        self._handle.close()
+        if self._tensorboard is not None:
+            self._tensorboard.close()

@@ -1,0 +1,117 @@
+"""A run directory holds everything about one training run: config, logs, checkpoints, samples,
+metrics and figures. Layout (names are fixed so tools and people can find things):
+
+    config.yaml        full resolved config (compared on resume)
+    run.json           case study, versions, data file, device
+    log.jsonl          one line of losses per step
+    tb/                TensorBoard event files
+    checkpoints/last.pt
+    samples/           samples written during training
+    metrics.json, figures/   written by `scigan evaluate`
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scigan.core.checkpoint import atomic_write_json, atomic_write_text
+from scigan.core.config import differences, dump_yaml
+from scigan.core.errors import ConfigError, InputError
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def info_file(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "log.jsonl"
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.path / "tb"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.path / "checkpoints" / "last.pt"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.path / "samples"
+
+    @property
+    def metrics_file(self) -> Path:
+        return self.path / "metrics.json"
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.path / "figures"
+
+    def exists(self) -> bool:
+        return self.config_file.is_file()
+
+    def read_config(self) -> dict[str, Any]:
+        if not self.config_file.is_file():
+            raise InputError(
+                f"{self.path} is not a scigan run directory (no config.yaml)",
+                "pass the --run-dir of a `scigan train` run",
+            )
+        return yaml.safe_load(self.config_file.read_text())
+
+    def read_info(self) -> dict[str, Any]:
+        if not self.info_file.is_file():
+            raise InputError(
+                f"{self.path} is not a scigan run directory (no run.json)",
+                "pass the --run-dir of a `scigan train` run",
+            )
+        return json.loads(self.info_file.read_text())
+
+    def start(
+        self,
+        config: dict[str, Any],
+        info: dict[str, Any],
+        may_differ: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Create the run, or check that an existing one has the same config.
+
+        Returns True when resuming. Keys in `may_differ` (e.g. the device) may change between
+        invocations; any other change is refused, because resuming under a different recipe
+        would silently mix two experiments.
+        """
+        if self.exists():
+            changed = {
+                k: v for k, v in differences(self.read_config(), config).items()
+                if k not in may_differ
+            }
+            if changed:
+                listing = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+                raise ConfigError(
+                    f"run directory {self.path} was trained with a different config ({listing})",
+                    "pass a new --run-dir for the new config, or drop the changed settings to "
+                    "resume this run",
+                )
+            # Record the values now in force for keys allowed to differ.
+            atomic_write_text(self.config_file, dump_yaml(config))
+            return True
+        if self.path.exists() and any(self.path.iterdir()):
+            raise InputError(
+                f"{self.path} exists, is not empty and is not a scigan run directory",
+                "choose another --run-dir",
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.config_file, dump_yaml(config))
+        atomic_write_json(self.info_file, info)
+        return False

@@ -1,0 +1,76 @@
+"""Validated shape of the DNA configuration (values live in defaults.yaml)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    path: str | None
+
+
+class ModelConfig(_Strict):
+    noise_dim: PositiveInt
+    generator_hidden: list[PositiveInt]
+    discriminator_hidden: list[PositiveInt]
+    leaky_slope: float
+    head: Literal["linear", "softmax"]
+
+
+class TrainConfig(_Strict):
+    steps: PositiveInt
+    batch_size: PositiveInt
+    lr_generator: float = Field(gt=0)
+    lr_discriminator: float = Field(gt=0)
+    adam_betas: tuple[float, float]
+    adam_eps: float = Field(gt=0)
+    real_label: float = Field(ge=0, le=1)
+    fake_label: float = Field(ge=0, le=1)
+    engine: Literal["fused", "autograd"]
+
+
+class LogConfig(_Strict):
+    every: PositiveInt
+    checkpoint_every: PositiveInt
+    sample_every: int = Field(ge=0)
+    sample_count: PositiveInt
+    tensorboard: bool
+
+
+class EvaluateConfig(_Strict):
+    n_samples: PositiveInt | None
+    kmer_sizes: list[PositiveInt]
+    both_strands: bool
+    c2st: bool
+    markov_orders: list[int]
+    loglik_max_order: int = Field(ge=0, le=12)
+    markov_pseudocount: float = Field(ge=0)
+
+
+class DnaConfig(_Strict):
+    seed: int
+    device: str
+    num_threads: int
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+    log: LogConfig
+    evaluate: EvaluateConfig
+
+
+def defaults_path() -> Path:
+    return Path(str(resources.files("scigan.dna") / "defaults.yaml"))
+
+
+def bundled_config(name: str) -> Path | None:
+    """A named recipe shipped with the package (e.g. "softmax"), or None."""
+    path = Path(str(resources.files("scigan.dna") / "configs" / f"{name}.yaml"))
+    return path if path.is_file() else None

@@ -1,0 +1,154 @@
+"""Training the DNA GAN (thesis §4.1.3): alternate a discriminator step on a merged batch of
+real and generated windows (real label 0.9, fake 0) with a generator step through the frozen
+discriminator (target 1). One "epoch" of the thesis is one such iteration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from scigan.core.losses import bce_discriminator_loss, bce_generator_loss
+from scigan.dna.config import DnaConfig
+from scigan.dna.data import DnaDataset, one_hot, write_fasta
+from scigan.dna.models import Discriminator, Generator, decode_argmax
+
+
+def build_models(config: DnaConfig, window: int) -> tuple[Generator, Discriminator]:
+    m = config.model
+    generator = Generator(window, m.noise_dim, tuple(m.generator_hidden), m.leaky_slope, m.head)
+    discriminator = Discriminator(window, tuple(m.discriminator_hidden), m.leaky_slope)
+    return generator, discriminator
+
+
+def seeds(seed: int) -> dict[str, int]:
+    """Independent streams derived from the one run seed (SeedSequence, not seed + k)."""
+    names = ("init", "train", "fixed_noise", "sample", "evaluate")
+    states = np.random.SeedSequence(seed).generate_state(len(names), dtype=np.uint64)
+    return {name: int(s % (2**63)) for name, s in zip(names, states, strict=True)}
+
+
+class AutogradDnaGanStep:
+    """The reference step: plain autograd and torch.optim.Adam (the "autograd" engine)."""
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        lr_g: float,
+        lr_d: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-7,
+        real_label: float = 0.9,
+        fake_label: float = 0.0,
+    ):
+        self.generator, self.discriminator = generator, discriminator
+        self.real_label, self.fake_label = real_label, fake_label
+        self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas, eps=eps)
+        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas, eps=eps)
+
+    def __call__(self, real: Tensor, z_d: Tensor, z_g: Tensor) -> tuple[Tensor, Tensor]:
+        g, d = self.generator, self.discriminator
+        with torch.no_grad():
+            fake = g(z_d)
+        logits = d(torch.cat([real, fake]))
+        n = real.shape[0]
+        loss_d = bce_discriminator_loss(logits[:n], logits[n:], self.real_label, self.fake_label)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        d.requires_grad_(False)  # frozen: gradients flow through D, its weights stay put
+        try:
+            loss_g = bce_generator_loss(d(g(z_g)))
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            self.opt_g.step()
+        finally:
+            d.requires_grad_(True)
+        return loss_d.detach(), loss_g.detach()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+
+def make_step(config: DnaConfig, generator: nn.Module, discriminator: nn.Module):
+    t = config.train
+    kwargs = dict(
+        lr_g=t.lr_generator,
+        lr_d=t.lr_discriminator,
+        betas=tuple(t.adam_betas),
+        eps=t.adam_eps,
+        real_label=t.real_label,
+        fake_label=t.fake_label,
+    )
+    if t.engine == "fused":
+        from scigan.dna.fast_step import DnaGanStep
+
+        return DnaGanStep(generator, discriminator, **kwargs)
+    return AutogradDnaGanStep(generator, discriminator, **kwargs)
+
+
+class DnaGanTask:
+    """Everything one DNA training run needs between steps; see core.trainer.GANTask."""
+
+    def __init__(self, config: DnaConfig, dataset: DnaDataset, device: torch.device):
+        self.config, self.device = config, device
+        s = seeds(config.seed)
+        torch.manual_seed(s["init"])
+        generator, discriminator = build_models(config, dataset.window)
+        self.generator, self.discriminator = generator.to(device), discriminator.to(device)
+        self.real = torch.from_numpy(one_hot(dataset.train.codes)).to(device)
+        self.rng = torch.Generator(device=device).manual_seed(s["train"])
+        fixed = torch.Generator(device="cpu").manual_seed(s["fixed_noise"])
+        self.fixed_noise = torch.randn(
+            config.log.sample_count, config.model.noise_dim, generator=fixed
+        ).to(device)
+        self.step = make_step(config, self.generator, self.discriminator)
+
+    def train_step(self) -> dict[str, Tensor]:
+        b, nz = self.config.train.batch_size, self.config.model.noise_dim
+        idx = torch.randint(0, self.real.shape[0], (b,), generator=self.rng, device=self.device)
+        z = torch.randn(2, b, nz, generator=self.rng, device=self.device)
+        loss_d, loss_g = self.step(self.real[idx], z[0], z[1])
+        return {"loss_d": loss_d, "loss_g": loss_g}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "step": self.step.state_dict(),
+            "rng": self.rng.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.step.load_state_dict(state["step"])
+        self.rng.set_state(state["rng"])
+
+    @torch.no_grad()
+    def write_samples(self, step: int, directory: Path) -> None:
+        codes = decode_argmax(self.generator(self.fixed_noise)).cpu().numpy()
+        write_fasta(Path(directory) / f"step_{step:07d}.fasta", codes, prefix=f"step{step}")
+
+
+@torch.no_grad()
+def generate(
+    generator: Generator, n: int, seed: int, device: torch.device, batch: int = 8192
+) -> np.ndarray:
+    """n sequences (uint8 codes) from a trained generator, decoded by argmax per position."""
+    rng = torch.Generator(device="cpu").manual_seed(seed)
+    generator.eval()
+    out = []
+    for start in range(0, n, batch):
+        z = torch.randn(min(batch, n - start), generator.noise_dim, generator=rng).to(device)
+        out.append(decode_argmax(generator(z)).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, generator.window), dtype=np.uint8)
