@@ -22,6 +22,7 @@ class StepLog:
 
     def __init__(self, jsonl: Path, tensorboard_dir: Path | None, resume_step: int):
         self.jsonl = Path(jsonl)
+        self.jsonl.parent.mkdir(parents=True, exist_ok=True)
         kept = [r for r in read_jsonl(self.jsonl) if r["step"] <= resume_step]
         self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in kept))
         self._handle = self.jsonl.open("a")

@@ -81,6 +81,7 @@ def read_sequences(path: Path, fmt: str) -> list[Record]:
         raise InputError(f"sequence file {path} does not exist", "check the path")
     if path.stat().st_size == 0:
         raise InputError(f"sequence file {path} is empty", f"give a non-empty {fmt} file")
+    _check_looks_like(path, fmt)
     try:
         with path.open() as handle:
             records = [
@@ -102,6 +103,26 @@ def read_sequences(path: Path, fmt: str) -> list[Record]:
             "with the matching --fasta/--genbank option",
         )
     return records
+
+
+def _check_looks_like(path: Path, fmt: str) -> None:
+    """Cheap sniffing so that a wrong file gets our message, not a parser's essay."""
+    head = path.open("rb").read(4096)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path} is not a text file, so not {fmt}", "give a FASTA or GenBank text file"
+        ) from None
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    expected = {"fasta": ">", "genbank": "LOCUS"}[fmt]
+    if not first.startswith(expected):
+        other = "--genbank" if fmt == "fasta" else "--fasta"
+        raise InputError(
+            f"{path} does not look like {fmt}: its first line should start with {expected!r}, "
+            f"but is {first[:40]!r}",
+            f"give a {fmt} file, or use {other} if it is the other format",
+        )
 
 
 @dataclass
