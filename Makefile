@@ -13,7 +13,7 @@ $(BIN)/scigan: pyproject.toml
 
 # The main job: the thesis DNA GAN on the bundled SARS-CoV-2 genome, then its evaluation.
 run: $(BIN)/scigan
-	$(BIN)/scigan train dna --run-dir runs/dna --no-progress
+	$(BIN)/scigan train dna --run-dir runs/dna
 	$(BIN)/scigan evaluate runs/dna --no-progress
 
 test: $(BIN)/scigan

@@ -1,0 +1,73 @@
+"""`scigan bench`: each case study's `bench.py` (a `run_bench(quick) -> dict`) plus machine facts.
+
+Benchmarks are for numbers in a JSON file, never for pass/fail in tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from scigan.core.checkpoint import atomic_write_json
+from scigan.core.device import set_threads
+
+
+def _bench_modules() -> list[str]:
+    root = Path(__file__).resolve().parent.parent
+    return sorted(p.name for p in root.iterdir() if (p / "bench.py").is_file())
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 5, device: str = "cpu",
+                       dtype: torch.dtype = torch.float32) -> float:
+    """Best-of-`repeats` rate of one large square matmul: the machine's practical peak."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        if device != "cpu":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        torch.mm(a, b)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def machine_info() -> dict:
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "fp32_matmul_peak_gflops": round(matmul_peak_gflops(), 1),
+    }
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                     if line.startswith("model name"))
+        info["cpu_model"] = model
+    except (OSError, StopIteration):
+        pass
+    if torch.cuda.is_available():
+        info["cuda_fp32_matmul_peak_gflops"] = round(matmul_peak_gflops(8192, device="cuda"), 1)
+    return info
+
+
+def run_benchmarks(out: Path, cases: list[str] | None, quick: bool) -> str:
+    set_threads(None)
+    names = cases or _bench_modules()
+    results = {"machine": machine_info(), "quick": quick}
+    for name in names:
+        module = importlib.import_module(f"scigan.{name}.bench")
+        results[name] = module.run_bench(quick=quick, peak_gflops=results["machine"]["fp32_matmul_peak_gflops"])
+    atomic_write_json(out, results)
+    return json.dumps(results, indent=2) + f"\nwritten to {out}"

@@ -1,0 +1,106 @@
+"""DNA benchmarks: training steps/s, sampling rate, achieved GFLOP/s, evaluation time."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from scigan.core.casestudy import load_case_study, resolve_case_config
+from scigan.core.config import validate
+from scigan.dna.config import DnaConfig
+from scigan.dna.data import build_dataset
+from scigan.dna.models import Generator
+
+
+def _linear_shapes(model: torch.nn.Module) -> list[tuple[int, int]]:
+    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+
+
+def step_flops(batch: int, generator: torch.nn.Module, discriminator: torch.nn.Module) -> int:
+    """Multiply-add FLOPs (2 per MAC) of one thesis iteration, counting only needed work:
+
+    D step: G forward (B), D forward on 2B, D weight grads (2B), D input grads except layer 1.
+    G step: G forward (B), D forward (B), D input grads (all layers, no weight grads),
+            G weight grads, G input grads except layer 1.
+    """
+    g = sum(i * o for i, o in _linear_shapes(generator))
+    d = sum(i * o for i, o in _linear_shapes(discriminator))
+    g_first = _linear_shapes(generator)[0]
+    d_first = _linear_shapes(discriminator)[0]
+    macs = (
+        batch * g
+        + 2 * batch * d * 2 + 2 * batch * (d - d_first[0] * d_first[1])
+        + batch * g + batch * d * 2 + batch * g + batch * (g - g_first[0] * g_first[1])
+    )
+    return 2 * macs
+
+
+def _time_steps(task, steps: int, repeats: int = 3) -> float:
+    for _ in range(max(5, steps // 10)):
+        task.train_step()
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            losses = task.train_step()
+        float(losses["loss_d"])  # wait for the device
+        best = max(best, steps / (time.perf_counter() - start))
+    return best
+
+
+def run_bench(quick: bool = False, peak_gflops: float | None = None) -> dict:
+    from scigan.dna.evaluate import evaluate_sets
+    from scigan.dna.train import DnaGanTask, generate
+
+    dataset = build_dataset()
+    case = load_case_study("dna")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    results: dict = {"device": str(device), "threads": torch.get_num_threads(), "training": []}
+    for engine in ("autograd", "fused"):
+        for batch in (64, 1024):
+            cfg = validate(DnaConfig, resolve_case_config(
+                case, None, [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"]))
+            task = DnaGanTask(cfg, dataset, device)
+            steps = (20 if quick else 400) if batch == 64 else (5 if quick else 40)
+            rate = _time_steps(task, steps)
+            flops = step_flops(batch, task.generator, task.discriminator)
+            entry = {
+                "engine": engine,
+                "batch_size": batch,
+                "steps_per_s": round(rate, 1),
+                "samples_per_s": round(rate * batch, 1),
+                "mflop_per_step": round(flops / 1e6, 1),
+                "gflops": round(rate * flops / 1e9, 1),
+            }
+            if peak_gflops:
+                entry["fraction_of_peak"] = round(rate * flops / 1e9 / peak_gflops, 3)
+            results["training"].append(entry)
+
+    generator = Generator().to(device)
+    n = 10_000 if quick else 100_000
+    generate(generator, 1000, 0, device)
+    start = time.perf_counter()
+    generate(generator, n, 0, device)
+    results["sampling_sequences_per_s"] = round(n / (time.perf_counter() - start), 1)
+
+    cfg = validate(DnaConfig, resolve_case_config(case, None, ["data.path=x"]))
+    n_eval = 1000 if quick else 10_000
+    sets = {
+        "generated": generate(generator, n_eval, 0, device),
+        "heldout_floor": dataset.heldout.codes[
+            np.random.default_rng(0).choice(len(dataset.heldout.codes), n_eval)],
+    }
+    start = time.perf_counter()
+    evaluate_sets(sets, dataset.train.codes, dataset.heldout.codes, dataset.training_segments(),
+                  cfg, seed=0, device=str(device))
+    per_set = (time.perf_counter() - start) / len(sets)
+    results["evaluation"] = {
+        "samples": n_eval,
+        "seconds_per_set": round(per_set, 2),
+        "note": "all metrics incl. C2ST for one set; `scigan evaluate` runs 4 sets "
+                "(generated, floor, Markov 3 and 5) plus Markov fits and log-likelihoods",
+    }
+    results["keras_reference_steps_per_s_batch64"] = 185
+    return results

@@ -1,0 +1,217 @@
+"""`scigan evaluate` for DNA runs: the generator against held-out windows and Markov baselines.
+
+Every set of sequences goes through the same pipeline (metrics.sequence_set_metrics):
+    generated          samples of the trained generator
+    heldout_floor      real windows from the held-out block: what real data scores
+    baseline_markov{k} order-k Markov chains fitted on the training windows
+All k-mer divergences are against the training windows' spectrum, all memorization statistics
+against the training genome (the held-out block excluded). The classifier two-sample test tells
+each set from the held-out windows; for the floor it tells a sample of *training* windows from
+the held-out ones, i.e. what a generator that reproduced the training data exactly would score.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scigan.core.checkpoint import atomic_write_json
+from scigan.core.config import validate
+from scigan.core.device import resolve_device, set_threads
+from scigan.core.logs import read_jsonl
+from scigan.core.rundir import RunDir
+from scigan.dna.config import DnaConfig
+
+TABLE_COLUMNS = ("kmer_jsd:1", "kmer_jsd:3", "kmer_jsd:6", "gc_mean", "gc_std", "lcs_median",
+                 "lcs_p95", "exact_hit_rate", "unique_rate", "c2st_auc")
+
+
+def _pick(rng: np.random.Generator, codes: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
+    """n rows of `codes`, without replacement when there are enough."""
+    replace = n > len(codes)
+    return codes[rng.choice(len(codes), size=n, replace=replace)], replace
+
+
+def evaluate_sets(
+    sets: dict[str, np.ndarray],
+    train_codes: np.ndarray,
+    heldout_codes: np.ndarray,
+    segments: list[np.ndarray],
+    cfg: DnaConfig,
+    seed: int,
+    device: str = "cpu",
+    c2st_references: dict[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Metrics for each named set; `c2st_references` overrides what a set is tested against."""
+    from scigan.dna.metrics import LongestMatchIndex, kmer_counts, sequence_set_metrics
+
+    e = cfg.evaluate
+    train_counts = {k: kmer_counts(train_codes, k) for k in e.kmer_sizes}
+    index = LongestMatchIndex(segments, both_strands=e.both_strands)
+    out = {}
+    for name, codes in sets.items():
+        reference = (c2st_references or {}).get(name, heldout_codes)
+        out[name] = sequence_set_metrics(
+            codes,
+            train_kmer_counts=train_counts,
+            match_index=index,
+            c2st_reference=reference if e.c2st else None,
+            seed=seed,
+            ks=e.kmer_sizes,
+            device=device,
+        )
+    return out
+
+
+def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
+    from scigan.dna.casestudy import load_generator
+    from scigan.dna.data import load_dataset
+    from scigan.dna.markov import MarkovChain, markov_loglik_table
+    from scigan.dna.train import generate, seeds
+
+    started = time.perf_counter()
+    cfg = validate(DnaConfig, run.read_config())
+    set_threads(cfg.num_threads)
+    device = resolve_device(cfg.device)
+    _, generator, step = load_generator(run, device)
+    dataset = load_dataset(Path(cfg.data.path))
+    if len(dataset.heldout.codes) == 0:
+        from scigan.core.errors import InputError
+
+        raise InputError(
+            f"the run's data {cfg.data.path} has no held-out windows to compare with",
+            "rebuild the data with --holdout-fraction > 0 and train on it",
+        )
+    n = n or cfg.evaluate.n_samples or len(dataset.heldout.codes)
+    seed = seeds(cfg.seed)["evaluate"]
+    rng = np.random.default_rng(seed)
+    train_codes, heldout_codes = dataset.train.codes, dataset.heldout.codes
+
+    sets: dict[str, np.ndarray] = {"generated": generate(generator, n, seed, device)}
+    sets["heldout_floor"], floor_replaced = _pick(rng, heldout_codes, n)
+    chains = {}
+    for order in cfg.evaluate.markov_orders:
+        chains[order] = MarkovChain.fit(train_codes, order, cfg.evaluate.markov_pseudocount)
+        sets[f"baseline_markov{order}"] = chains[order].sample(n, dataset.window, rng)
+    train_like, _ = _pick(rng, train_codes, n)
+    metrics = evaluate_sets(
+        sets, train_codes, heldout_codes, dataset.training_segments(), cfg, seed,
+        device=str(device),
+        # The floor's C2ST: held-out vs training windows (an exact copy of the training
+        # distribution would score this, not 0.5, because the held-out block is another region).
+        c2st_references={"heldout_floor": train_like},
+    )
+    loglik = markov_loglik_table(
+        train_codes, heldout_codes, range(cfg.evaluate.loglik_max_order + 1),
+        cfg.evaluate.markov_pseudocount,
+    )
+    result = {
+        "case_study": "dna",
+        "run_dir": str(run.path),
+        "step": step,
+        "n_samples": n,
+        "data": {k: dataset.meta[k] for k in ("accession", "window", "stride", "n_train",
+                                              "n_heldout", "holdout_block")},
+        **metrics,
+        "markov_heldout_loglik_bits_per_nt": loglik,
+        "notes": {
+            "kmer_jsd": "Jensen-Shannon divergence (bits) of each set's k-mer spectrum from the "
+                        "training windows' spectrum",
+            "lcs": "longest exact match (nt) of each sequence in the training genome"
+                   + (" (both strands)" if cfg.evaluate.both_strands else ""),
+            "c2st_auc": "AUROC of a 1-D CNN telling the set from held-out windows (0.5 ideal); "
+                        "for heldout_floor: training windows vs held-out windows",
+            "heldout_floor_sampled_with_replacement": floor_replaced,
+        },
+    }
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    atomic_write_json(run.metrics_file, result)
+    figures = write_figures(run, result, sets, train_codes)
+    return (
+        f"{run.metrics_file} (step {step}, {n} samples, {result['seconds']:.1f} s)\n"
+        + metrics_table(result)
+        + "\nfigures: " + ", ".join(str(f) for f in figures)
+    )
+
+
+def _column(entry: dict[str, Any], column: str) -> Any:
+    if ":" in column:
+        key, sub = column.split(":")
+        return entry[key][sub]
+    return entry[column]
+
+
+def metrics_table(result: dict[str, Any]) -> str:
+    """A Markdown table of the headline metrics, one row per set."""
+    names = [k for k in result if k == "generated" or k == "heldout_floor" or k.startswith("baseline_")]
+    header = "| set | " + " | ".join(TABLE_COLUMNS) + " |"
+    lines = [header, "|" + "---|" * (len(TABLE_COLUMNS) + 1)]
+    for name in names:
+        cells = []
+        for column in TABLE_COLUMNS:
+            value = _column(result[name], column)
+            cells.append("-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_figures(run: RunDir, result: dict, sets: dict[str, np.ndarray], train_codes: np.ndarray) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scigan.dna.metrics import kmer_counts
+
+    run.figures_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+
+    records = read_jsonl(run.log_file)
+    if records:
+        steps = np.array([r["step"] for r in records])
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for key, label in (("loss_d", "discriminator"), ("loss_g", "generator")):
+            y = np.array([r[key] for r in records])
+            ax.plot(steps, y, alpha=0.25, lw=0.6)
+            w = max(1, len(y) // 100)
+            smooth = np.convolve(y, np.ones(w) / w, mode="valid")
+            ax.plot(steps[w - 1:], smooth, label=f"{label} (running mean of {w})",
+                    color=ax.lines[-1].get_color())
+        ax.set_xlabel("iteration (the thesis's 'epoch')")
+        ax.set_ylabel("binary cross-entropy")
+        ax.set_yscale("log")
+        ax.set_title("DNA GAN losses (thesis Fig. 3)")
+        ax.legend()
+        fig.tight_layout()
+        paths.append(run.figures_dir / "losses.png")
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    k = 3
+    train_freq = kmer_counts(train_codes, k) / kmer_counts(train_codes, k).sum()
+    order = np.argsort(train_freq)[::-1]
+    axes[0].plot(train_freq[order], "k-", lw=2, label="training windows")
+    for name, codes in sets.items():
+        c = kmer_counts(codes, k)
+        axes[0].plot((c / max(c.sum(), 1))[order], ".", ms=4, label=name)
+    axes[0].set_xlabel(f"{k}-mers, by training frequency")
+    axes[0].set_ylabel("frequency")
+    axes[0].set_title(f"{k}-mer spectrum")
+    axes[0].legend(fontsize=8)
+    for name in sets:
+        ks = sorted(result[name]["kmer_jsd"], key=int)
+        axes[1].plot([int(x) for x in ks], [result[name]["kmer_jsd"][x] for x in ks], "o-", label=name)
+    axes[1].set_xlabel("k")
+    axes[1].set_ylabel("JSD to training spectrum (bits)")
+    axes[1].set_yscale("log")
+    axes[1].set_title("k-mer spectrum divergence")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(run.figures_dir / "kmer_spectrum.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    return paths
