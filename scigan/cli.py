@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,18 +25,18 @@ app.add_typer(data_app, name="data")
 @app.command()
 def train(
     case: Annotated[str, typer.Argument(help="case study, e.g. dna")],
-    data: Annotated[Optional[Path], typer.Option(help="data file (default: built-in data)")] = None,
+    data: Annotated[Path | None, typer.Option(help="data file (default: built-in data)")] = None,
     config: Annotated[
-        Optional[str], typer.Option(help="YAML with the keys that differ, or a recipe name")
+        str | None, typer.Option(help="YAML with the keys that differ, or a recipe name")
     ] = None,
     set_: Annotated[
-        Optional[list[str]], typer.Option("--set", help="override one key: --set train.steps=2000")
+        list[str] | None, typer.Option("--set", help="override one key: --set train.steps=2000")
     ] = None,
-    run_dir: Annotated[Optional[Path], typer.Option(help="run directory (default runs/CASE)")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="run directory (default runs/CASE)")] = None,
     max_steps: Annotated[
-        Optional[int], typer.Option(min=1, help="stop after this many generator updates")
+        int | None, typer.Option(min=1, help="stop after this many generator updates")
     ] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto | cpu | cuda | cuda:N")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | cuda:N")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Train a GAN; re-running with the same run dir resumes where it stopped."""
@@ -64,8 +64,10 @@ def _case_of_run(run_dir: Path):
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="a trained run directory")],
     n: Annotated[int, typer.Option("-n", min=1, help="number of samples")] = 1000,
-    out: Annotated[Path, typer.Option(help="output file, e.g. samples.fasta")] = Path("samples.fasta"),
-    seed: Annotated[Optional[int], typer.Option(help="noise seed (default: from the run)")] = None,
+    out: Annotated[Path, typer.Option(help="output file, e.g. samples.fasta")] = Path(
+        "samples.fasta"
+    ),
+    seed: Annotated[int | None, typer.Option(help="noise seed (default: from the run)")] = None,
 ) -> None:
     """Draw samples from a trained generator."""
     typer.echo(_case_of_run(run_dir).sample(run_dir, n, out, seed))
@@ -74,7 +76,7 @@ def sample(
 @app.command()
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="a trained run directory")],
-    n: Annotated[Optional[int], typer.Option("-n", min=1, help="samples to evaluate")] = None,
+    n: Annotated[int | None, typer.Option("-n", min=1, help="samples to evaluate")] = None,
     progress: Annotated[bool, typer.Option(help="show progress")] = True,
 ) -> None:
     """Measure a trained generator against held-out data and baselines (metrics.json)."""
@@ -84,7 +86,7 @@ def evaluate(
 @app.command()
 def bench(
     out: Annotated[Path, typer.Option(help="JSON file to write")] = Path("bench/bench.json"),
-    case: Annotated[Optional[list[str]], typer.Option(help="case studies (default all)")] = None,
+    case: Annotated[list[str] | None, typer.Option(help="case studies (default all)")] = None,
     quick: Annotated[bool, typer.Option(help="short runs (smoke test)")] = False,
 ) -> None:
     """Benchmark training and evaluation speed; writes JSON."""
@@ -103,23 +105,10 @@ def _register_data_commands() -> None:
 def main(argv: list[str] | None = None) -> None:
     _register_data_commands()
     try:
-        app(args=argv, prog_name="scigan", standalone_mode=False)
+        # Standalone mode: usage errors are printed by the parser and exit with code 2.
+        app(args=argv, prog_name="scigan")
     except SciganError as exc:
         typer.echo(f"error: {exc.problem}", err=True)
         if exc.fix:
             typer.echo(f"  fix: {exc.fix}", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except typer.Abort:
-        sys.exit(130)
-    except (typer.Exit, SystemExit) as exc:
-        sys.exit(getattr(exc, "exit_code", getattr(exc, "code", 0)))
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -23,8 +23,9 @@ def _bench_modules() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "bench.py").is_file())
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 5, device: str = "cpu",
-                       dtype: torch.dtype = torch.float32) -> float:
+def matmul_peak_gflops(
+    n: int = 2048, repeats: int = 5, device: str = "cpu", dtype: torch.dtype = torch.float32
+) -> float:
     """Best-of-`repeats` rate of one large square matmul: the machine's practical peak."""
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
@@ -52,8 +53,11 @@ def machine_info() -> dict:
         "fp32_matmul_peak_gflops": round(matmul_peak_gflops(), 1),
     }
     try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                     if line.startswith("model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        )
         info["cpu_model"] = model
     except (OSError, StopIteration):
         pass
@@ -68,6 +72,8 @@ def run_benchmarks(out: Path, cases: list[str] | None, quick: bool) -> str:
     results = {"machine": machine_info(), "quick": quick}
     for name in names:
         module = importlib.import_module(f"scigan.{name}.bench")
-        results[name] = module.run_bench(quick=quick, peak_gflops=results["machine"]["fp32_matmul_peak_gflops"])
+        results[name] = module.run_bench(
+            quick=quick, peak_gflops=results["machine"]["fp32_matmul_peak_gflops"]
+        )
     atomic_write_json(out, results)
     return json.dumps(results, indent=2) + f"\nwritten to {out}"

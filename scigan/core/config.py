@@ -26,7 +26,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}", "fix the YAML syntax")
+        raise ConfigError(
+            f"config file {path} is not valid YAML: {exc}", "fix the YAML syntax"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -67,7 +69,7 @@ def parse_override(text: str) -> dict[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {text!r}: value is not valid YAML ({exc})", "quote it")
+        raise ConfigError(f"--set {text!r}: value is not valid YAML ({exc})", "quote it") from None
     nested: dict[str, Any] = {}
     node = nested
     parts = key.strip().split(".")

@@ -1,4 +1,4 @@
-"""User-facing errors: each names the problem and the fix, and the CLI prints it without a traceback."""
+"""User-facing errors: each names the problem and the fix; the CLI prints no traceback."""
 
 
 class SciganError(Exception):

@@ -15,8 +15,10 @@ def bce_discriminator_loss(
     """
     logits = torch.cat([real_logits.reshape(-1), fake_logits.reshape(-1)])
     targets = torch.cat(
-        [torch.full_like(real_logits.reshape(-1), real_label),
-         torch.full_like(fake_logits.reshape(-1), fake_label)]
+        [
+            torch.full_like(real_logits.reshape(-1), real_label),
+            torch.full_like(fake_logits.reshape(-1), fake_label),
+        ]
     )
     return F.binary_cross_entropy_with_logits(logits, targets)
 

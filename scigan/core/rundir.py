@@ -93,7 +93,8 @@ class RunDir:
         """
         if self.exists():
             changed = {
-                k: v for k, v in differences(self.read_config(), config).items()
+                k: v
+                for k, v in differences(self.read_config(), config).items()
                 if k not in may_differ
             }
             if changed:

@@ -110,7 +110,8 @@ def run_training(
 
     def checkpoint() -> None:
         save_checkpoint(
-            run.checkpoint_file, {"step": step, "task": task.state_dict(), "rng": _global_rng_state()}
+            run.checkpoint_file,
+            {"step": step, "task": task.state_dict(), "rng": _global_rng_state()},
         )
 
     log = StepLog(run.log_file, run.tensorboard_dir if settings.tensorboard else None, step)
@@ -123,7 +124,10 @@ def run_training(
         # One device->host transfer per flush, not one per step and loss.
         values = torch.stack([torch.stack([losses[k] for k in keys]) for _, losses in pending])
         rows = values.float().cpu().tolist()
-        records = [{"step": s, **dict(zip(keys, row, strict=True))} for (s, _), row in zip(pending, rows, strict=True)]
+        records = [
+            {"step": s, **dict(zip(keys, row, strict=True))}
+            for (s, _), row in zip(pending, rows, strict=True)
+        ]
         log.write(records)
         pending.clear()
         return {k: v for k, v in records[-1].items() if k != "step"}
@@ -143,7 +147,9 @@ def run_training(
                 if step % settings.log_every == 0 or step == target:
                     last = flush()
                     if progress is not None:
-                        progress.set_postfix({k: f"{v:.3f}" for k, v in last.items()}, refresh=False)
+                        progress.set_postfix(
+                            {k: f"{v:.3f}" for k, v in last.items()}, refresh=False
+                        )
                 if progress is not None:
                     progress.update(1)
                 if settings.sample_every and step % settings.sample_every == 0:

@@ -15,7 +15,9 @@ from scigan.dna.models import Generator
 
 
 def _linear_shapes(model: torch.nn.Module) -> list[tuple[int, int]]:
-    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    return [
+        (m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)
+    ]
 
 
 def step_flops(batch: int, generator: torch.nn.Module, discriminator: torch.nn.Module) -> int:
@@ -31,8 +33,12 @@ def step_flops(batch: int, generator: torch.nn.Module, discriminator: torch.nn.M
     d_first = _linear_shapes(discriminator)[0]
     macs = (
         batch * g
-        + 2 * batch * d * 2 + 2 * batch * (d - d_first[0] * d_first[1])
-        + batch * g + batch * d * 2 + batch * g + batch * (g - g_first[0] * g_first[1])
+        + 2 * batch * d * 2
+        + 2 * batch * (d - d_first[0] * d_first[1])
+        + batch * g
+        + batch * d * 2
+        + batch * g
+        + batch * (g - g_first[0] * g_first[1])
     )
     return 2 * macs
 
@@ -60,8 +66,14 @@ def run_bench(quick: bool = False, peak_gflops: float | None = None) -> dict:
     results: dict = {"device": str(device), "threads": torch.get_num_threads(), "training": []}
     for engine in ("autograd", "fused"):
         for batch in (64, 1024):
-            cfg = validate(DnaConfig, resolve_case_config(
-                case, None, [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"]))
+            cfg = validate(
+                DnaConfig,
+                resolve_case_config(
+                    case,
+                    None,
+                    [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"],
+                ),
+            )
             task = DnaGanTask(cfg, dataset, device)
             steps = (20 if quick else 400) if batch == 64 else (5 if quick else 40)
             rate = _time_steps(task, steps)
@@ -90,17 +102,25 @@ def run_bench(quick: bool = False, peak_gflops: float | None = None) -> dict:
     sets = {
         "generated": generate(generator, n_eval, 0, device),
         "heldout_floor": dataset.heldout.codes[
-            np.random.default_rng(0).choice(len(dataset.heldout.codes), n_eval)],
+            np.random.default_rng(0).choice(len(dataset.heldout.codes), n_eval)
+        ],
     }
     start = time.perf_counter()
-    evaluate_sets(sets, dataset.train.codes, dataset.heldout.codes, dataset.training_segments(),
-                  cfg, seed=0, device=str(device))
+    evaluate_sets(
+        sets,
+        dataset.train.codes,
+        dataset.heldout.codes,
+        dataset.training_segments(),
+        cfg,
+        seed=0,
+        device=str(device),
+    )
     per_set = (time.perf_counter() - start) / len(sets)
     results["evaluation"] = {
         "samples": n_eval,
         "seconds_per_set": round(per_set, 2),
         "note": "all metrics incl. C2ST for one set; `scigan evaluate` runs 4 sets "
-                "(generated, floor, Markov 3 and 5) plus Markov fits and log-likelihoods",
+        "(generated, floor, Markov 3 and 5) plus Markov fits and log-likelihoods",
     }
     results["keras_reference_steps_per_s_batch64"] = 185
     return results

@@ -84,7 +84,9 @@ def load_generator(run: RunDir, device: torch.device):
     cfg = validate(DnaConfig, run.read_config())
     window = int(run.read_info()["data"]["window"])
     if not run.checkpoint_file.is_file():
-        raise InputError(f"{run.path} has no checkpoint yet", f"train it: scigan train dna --run-dir {run.path}")
+        raise InputError(
+            f"{run.path} has no checkpoint yet", f"train it: scigan train dna --run-dir {run.path}"
+        )
     state = load_checkpoint(run.checkpoint_file, map_location=device)
     generator, _ = build_models(cfg, window)
     generator.load_state_dict(state["task"]["generator"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,8 +14,8 @@ def register(data_app: typer.Typer) -> None:
     @data_app.command("dna")
     def data_dna(
         out: Annotated[Path, typer.Option(help="output folder (writes windows.h5)")],
-        fasta: Annotated[Optional[Path], typer.Option(help="FASTA file (one or many records)")] = None,
-        genbank: Annotated[Optional[Path], typer.Option(help="GenBank file")] = None,
+        fasta: Annotated[Path | None, typer.Option(help="FASTA file (one or many records)")] = None,
+        genbank: Annotated[Path | None, typer.Option(help="GenBank file")] = None,
         window: Annotated[int, typer.Option(min=1, help="window length in nt")] = 60,
         stride: Annotated[int, typer.Option(min=1, help="step between window starts")] = 1,
         holdout_fraction: Annotated[

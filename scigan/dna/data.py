@@ -4,9 +4,10 @@ Encoding follows the thesis (§4.1.1): A, T, C, G are one-hot channels 0, 1, 2, 
 stored as uint8 codes (0-3, and INVALID for N and other IUPAC codes) and one-hot encoded on load.
 
 Hold-out arithmetic (all records laid end to end in one coordinate, windows never cross a record
-boundary): the nucleotides [a, b) with b - a = round(fraction * total) form the held-out block (by default the last 10 % of the genome). Held-out windows lie entirely inside [a, b), training windows
-entirely outside it. Window starts within window - 1 nt of a block edge are in neither set, so
-no held-out window shares a single nucleotide with a training window.
+boundary): the nucleotides [a, b) with b - a = round(fraction * total) form the held-out
+block (by default the last 10 % of the genome). Held-out windows lie entirely inside [a, b),
+training windows entirely outside it. Window starts within window - 1 nt of a block edge are
+in neither set, so no held-out window shares a single nucleotide with a training window.
 """
 
 from __future__ import annotations
@@ -85,8 +86,7 @@ def read_sequences(path: Path, fmt: str) -> list[Record]:
     try:
         with path.open() as handle:
             records = [
-                Record(r.id, r.description, encode(bytes(r.seq)))
-                for r in SeqIO.parse(handle, fmt)
+                Record(r.id, r.description, encode(bytes(r.seq))) for r in SeqIO.parse(handle, fmt)
             ]
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(
@@ -182,7 +182,9 @@ def holdout_block(total: int, fraction: float, start: float | str = "end") -> tu
     try:
         start = float(start)
     except ValueError:
-        raise InputError(f"hold-out start {start!r} is not 'end' or a number", "use end or 0.5")
+        raise InputError(
+            f"hold-out start {start!r} is not 'end' or a number", "use end or 0.5"
+        ) from None
     if not 0.0 <= start <= 1.0:
         raise InputError(f"hold-out start {start} is outside [0, 1]", "use a fraction, or end")
     a = min(int(round(start * total)), total - size)
@@ -204,7 +206,10 @@ def make_windows(
     lengths = np.array([len(r.codes) for r in records], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     a, b = holdout_block(int(offsets[-1]), holdout_fraction, holdout_start)
-    splits: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"train": [], "heldout": []}
+    splits: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+        "train": [],
+        "heldout": [],
+    }
     total_windows = skipped = gap = 0
     for r, rec in enumerate(records):
         n = len(rec.codes) - window + 1
@@ -344,8 +349,9 @@ def load_dataset(path: Path) -> DnaDataset:
                 heldout=sets["heldout"],
                 genome=f["genome"]["codes"][()],
                 record_offsets=f["genome"]["record_offsets"][()],
-                record_ids=[s.decode() if isinstance(s, bytes) else s
-                            for s in f["genome"]["record_ids"][()]],
+                record_ids=[
+                    s.decode() if isinstance(s, bytes) else s for s in f["genome"]["record_ids"][()]
+                ],
                 holdout_block=tuple(int(x) for x in meta["holdout_block"]),
                 meta=meta,
             )

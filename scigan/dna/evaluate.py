@@ -25,8 +25,18 @@ from scigan.core.logs import read_jsonl
 from scigan.core.rundir import RunDir
 from scigan.dna.config import DnaConfig
 
-TABLE_COLUMNS = ("kmer_jsd:1", "kmer_jsd:3", "kmer_jsd:6", "gc_mean", "gc_std", "lcs_median",
-                 "lcs_p95", "exact_hit_rate", "unique_rate", "c2st_auc")
+TABLE_COLUMNS = (
+    "kmer_jsd:1",
+    "kmer_jsd:3",
+    "kmer_jsd:6",
+    "gc_mean",
+    "gc_std",
+    "lcs_median",
+    "lcs_p95",
+    "exact_hit_rate",
+    "unique_rate",
+    "c2st_auc",
+)
 
 
 def _pick(rng: np.random.Generator, codes: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
@@ -98,14 +108,21 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         sets[f"baseline_markov{order}"] = chains[order].sample(n, dataset.window, rng)
     train_like, _ = _pick(rng, train_codes, n)
     metrics = evaluate_sets(
-        sets, train_codes, heldout_codes, dataset.training_segments(), cfg, seed,
+        sets,
+        train_codes,
+        heldout_codes,
+        dataset.training_segments(),
+        cfg,
+        seed,
         device=str(device),
         # The floor's C2ST: held-out vs training windows (an exact copy of the training
         # distribution would score this, not 0.5, because the held-out block is another region).
         c2st_references={"heldout_floor": train_like},
     )
     loglik = markov_loglik_table(
-        train_codes, heldout_codes, range(cfg.evaluate.loglik_max_order + 1),
+        train_codes,
+        heldout_codes,
+        range(cfg.evaluate.loglik_max_order + 1),
         cfg.evaluate.markov_pseudocount,
     )
     result = {
@@ -113,17 +130,19 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         "run_dir": str(run.path),
         "step": step,
         "n_samples": n,
-        "data": {k: dataset.meta[k] for k in ("accession", "window", "stride", "n_train",
-                                              "n_heldout", "holdout_block")},
+        "data": {
+            k: dataset.meta[k]
+            for k in ("accession", "window", "stride", "n_train", "n_heldout", "holdout_block")
+        },
         **metrics,
         "markov_heldout_loglik_bits_per_nt": loglik,
         "notes": {
             "kmer_jsd": "Jensen-Shannon divergence (bits) of each set's k-mer spectrum from the "
-                        "training windows' spectrum",
+            "training windows' spectrum",
             "lcs": "longest exact match (nt) of each sequence in the training genome"
-                   + (" (both strands)" if cfg.evaluate.both_strands else ""),
+            + (" (both strands)" if cfg.evaluate.both_strands else ""),
             "c2st_auc": "AUROC of a 1-D CNN telling the set from held-out windows (0.5 ideal); "
-                        "for heldout_floor: training windows vs held-out windows",
+            "for heldout_floor: training windows vs held-out windows",
             "heldout_floor_sampled_with_replacement": floor_replaced,
         },
     }
@@ -133,7 +152,8 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     return (
         f"{run.metrics_file} (step {step}, {n} samples, {result['seconds']:.1f} s)\n"
         + metrics_table(result)
-        + "\nfigures: " + ", ".join(str(f) for f in figures)
+        + "\nfigures: "
+        + ", ".join(str(f) for f in figures)
     )
 
 
@@ -146,19 +166,25 @@ def _column(entry: dict[str, Any], column: str) -> Any:
 
 def metrics_table(result: dict[str, Any]) -> str:
     """A Markdown table of the headline metrics, one row per set."""
-    names = [k for k in result if k == "generated" or k == "heldout_floor" or k.startswith("baseline_")]
+    names = [
+        k for k in result if k == "generated" or k == "heldout_floor" or k.startswith("baseline_")
+    ]
     header = "| set | " + " | ".join(TABLE_COLUMNS) + " |"
     lines = [header, "|" + "---|" * (len(TABLE_COLUMNS) + 1)]
     for name in names:
         cells = []
         for column in TABLE_COLUMNS:
             value = _column(result[name], column)
-            cells.append("-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
+            cells.append(
+                "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def write_figures(run: RunDir, result: dict, sets: dict[str, np.ndarray], train_codes: np.ndarray) -> list[Path]:
+def write_figures(
+    run: RunDir, result: dict, sets: dict[str, np.ndarray], train_codes: np.ndarray
+) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -178,8 +204,12 @@ def write_figures(run: RunDir, result: dict, sets: dict[str, np.ndarray], train_
             ax.plot(steps, y, alpha=0.25, lw=0.6)
             w = max(1, len(y) // 100)
             smooth = np.convolve(y, np.ones(w) / w, mode="valid")
-            ax.plot(steps[w - 1:], smooth, label=f"{label} (running mean of {w})",
-                    color=ax.lines[-1].get_color())
+            ax.plot(
+                steps[w - 1 :],
+                smooth,
+                label=f"{label} (running mean of {w})",
+                color=ax.lines[-1].get_color(),
+            )
         ax.set_xlabel("iteration (the thesis's 'epoch')")
         ax.set_ylabel("binary cross-entropy")
         ax.set_yscale("log")
@@ -204,7 +234,9 @@ def write_figures(run: RunDir, result: dict, sets: dict[str, np.ndarray], train_
     axes[0].legend(fontsize=8)
     for name in sets:
         ks = sorted(result[name]["kmer_jsd"], key=int)
-        axes[1].plot([int(x) for x in ks], [result[name]["kmer_jsd"][x] for x in ks], "o-", label=name)
+        axes[1].plot(
+            [int(x) for x in ks], [result[name]["kmer_jsd"][x] for x in ks], "o-", label=name
+        )
     axes[1].set_xlabel("k")
     axes[1].set_ylabel("JSD to training spectrum (bits)")
     axes[1].set_yscale("log")

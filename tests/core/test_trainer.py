@@ -38,8 +38,14 @@ class CountingTask:
 
 
 def _settings(steps=20):
-    return LoopSettings(steps=steps, log_every=3, checkpoint_every=4, sample_every=10,
-                        tensorboard=False, progress=False)
+    return LoopSettings(
+        steps=steps,
+        log_every=3,
+        checkpoint_every=4,
+        sample_every=10,
+        tensorboard=False,
+        progress=False,
+    )
 
 
 def test_resume_continues_exactly_and_log_matches(tmp_path: Path):

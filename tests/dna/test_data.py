@@ -40,7 +40,9 @@ def test_one_hot_channels_follow_the_thesis_order(codes):
 
 
 def test_encoding_table():
-    np.testing.assert_array_equal(encode("ATCGatcgUN-R"), [0, 1, 2, 3, 0, 1, 2, 3, 1] + [INVALID] * 3)
+    np.testing.assert_array_equal(
+        encode("ATCGatcgUN-R"), [0, 1, 2, 3, 0, 1, 2, 3, 1] + [INVALID] * 3
+    )
     np.testing.assert_array_equal(one_hot(encode("A")[None]), [[1, 0, 0, 0]])
     np.testing.assert_array_equal(one_hot(encode("G")[None]), [[0, 0, 0, 1]])
 
@@ -82,10 +84,18 @@ def test_genbank_and_fasta_give_the_same_windows():
     start=st.one_of(st.just("end"), st.floats(0.0, 1.0)),
     data=st.data(),
 )
-def test_holdout_never_overlaps_training_and_counts_add_up(lengths, window, stride, fraction, start, data):
+def test_holdout_never_overlaps_training_and_counts_add_up(
+    lengths, window, stride, fraction, start, data
+):
     records = [
-        Record(f"r{i}", "", np.array(data.draw(st.lists(st.sampled_from([0, 1, 2, 3, INVALID]),
-                                                        min_size=n, max_size=n)), dtype=np.uint8))
+        Record(
+            f"r{i}",
+            "",
+            np.array(
+                data.draw(st.lists(st.sampled_from([0, 1, 2, 3, INVALID]), min_size=n, max_size=n)),
+                dtype=np.uint8,
+            ),
+        )
         for i, n in enumerate(lengths)
     ]
     total_windows = sum(len(range(0, n - window + 1, stride)) for n in lengths)
@@ -101,15 +111,26 @@ def test_holdout_never_overlaps_training_and_counts_add_up(lengths, window, stri
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     a, b = meta["holdout_block"]
     assert b - a == round(fraction * offsets[-1])
-    covered_train = {int(offsets[r] + s + k) for r, s in zip(train.record, train.start) for k in range(window)}
-    covered_held = {int(offsets[r] + s + k) for r, s in zip(held.record, held.start) for k in range(window)}
+    covered_train = {
+        int(offsets[r] + s + k)
+        for r, s in zip(train.record, train.start, strict=True)
+        for k in range(window)
+    }
+    covered_held = {
+        int(offsets[r] + s + k)
+        for r, s in zip(held.record, held.start, strict=True)
+        for k in range(window)
+    }
     assert not covered_train & covered_held
     assert all(a <= p < b for p in covered_held)
-    assert meta["n_train"] + meta["n_heldout"] + meta["n_excluded_gap"] + meta["n_skipped_invalid"] == total_windows
+    assert (
+        meta["n_train"] + meta["n_heldout"] + meta["n_excluded_gap"] + meta["n_skipped_invalid"]
+        == total_windows
+    )
     for ws in (train, held):
         assert not (ws.codes == INVALID).any()
         assert all((s % stride) == 0 for s in ws.start)
-        for r, s, row in zip(ws.record, ws.start, ws.codes):
+        for r, s, row in zip(ws.record, ws.start, ws.codes, strict=True):
             np.testing.assert_array_equal(records[r].codes[s : s + window], row)
 
 
@@ -180,7 +201,9 @@ def test_hdf5_round_trip_keeps_windows_and_metadata(tmp_path: Path):
     # the training genome is everything outside the held-out block
     a, b = d.holdout_block
     segments = e.training_segments()
-    np.testing.assert_array_equal(np.concatenate(segments), np.concatenate([d.genome[:a], d.genome[b:]]))
+    np.testing.assert_array_equal(
+        np.concatenate(segments), np.concatenate([d.genome[:a], d.genome[b:]])
+    )
 
 
 def test_loading_a_non_scigan_file_is_a_clear_error(tmp_path: Path):

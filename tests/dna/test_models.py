@@ -4,7 +4,9 @@ from scigan.dna.models import Discriminator, Generator, count_parameters, decode
 
 
 def _linear_params(model):
-    return [m.weight.numel() + m.bias.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    return [
+        m.weight.numel() + m.bias.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)
+    ]
 
 
 def test_generator_matches_thesis_table_2():

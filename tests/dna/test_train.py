@@ -20,8 +20,15 @@ def data_file(tmp_path_factory) -> Path:
 
 def _config(data_file: Path, *extra: str) -> dict:
     case = load_case_study("dna")
-    sets = [f"data.path={data_file}", "log.checkpoint_every=5", "log.every=4",
-            "log.sample_every=10", "log.tensorboard=false", "train.steps=24", *extra]
+    sets = [
+        f"data.path={data_file}",
+        "log.checkpoint_every=5",
+        "log.every=4",
+        "log.sample_every=10",
+        "log.tensorboard=false",
+        "train.steps=24",
+        *extra,
+    ]
     return resolve_case_config(case, None, sets)
 
 
@@ -42,25 +49,43 @@ def test_resumed_run_is_identical_to_uninterrupted(tmp_path: Path, data_file: Pa
         for key, value in a["task"][part].items():
             assert torch.equal(value, b["task"][part][key]), (part, key)
     assert torch.equal(a["task"]["rng"], b["task"]["rng"])
-    assert read_jsonl(tmp_path / "straight" / "log.jsonl") == read_jsonl(tmp_path / "split" / "log.jsonl")
+    assert read_jsonl(tmp_path / "straight" / "log.jsonl") == read_jsonl(
+        tmp_path / "split" / "log.jsonl"
+    )
     assert sorted(p.name for p in (tmp_path / "split" / "samples").iterdir()) == [
-        "step_0000010.fasta", "step_0000020.fasta"]
+        "step_0000010.fasta",
+        "step_0000020.fasta",
+    ]
 
 
 def test_changed_config_is_refused(tmp_path: Path, data_file: Path):
     case = load_case_study("dna")
     case.train(_config(data_file, "train.engine=autograd"), tmp_path, 3, False)
-    with pytest.raises(ConfigError, match=r"(?s)different config.*train.lr_generator.*new --run-dir"):
-        case.train(_config(data_file, "train.engine=autograd", "train.lr_generator=0.01"), tmp_path, None, False)
+    with pytest.raises(
+        ConfigError, match=r"(?s)different config.*train.lr_generator.*new --run-dir"
+    ):
+        case.train(
+            _config(data_file, "train.engine=autograd", "train.lr_generator=0.01"),
+            tmp_path,
+            None,
+            False,
+        )
     # more steps and another device setting are allowed
-    case.train(_config(data_file, "train.engine=autograd", "train.steps=30", "device=cpu"), tmp_path, 5, False)
+    case.train(
+        _config(data_file, "train.engine=autograd", "train.steps=30", "device=cpu"),
+        tmp_path,
+        5,
+        False,
+    )
     assert _final(tmp_path)["step"] == 5
 
 
 def test_same_seed_same_run_other_seed_other_run(tmp_path: Path, data_file: Path):
     case = load_case_study("dna")
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        case.train(_config(data_file, "train.engine=autograd", f"seed={seed}"), tmp_path / name, 3, False)
+        case.train(
+            _config(data_file, "train.engine=autograd", f"seed={seed}"), tmp_path / name, 3, False
+        )
     w = {n: _final(tmp_path / n)["task"]["generator"]["net.0.weight"] for n in "abc"}
     assert torch.equal(w["a"], w["b"])
     assert not torch.equal(w["a"], w["c"])
