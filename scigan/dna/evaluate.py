@@ -12,6 +12,7 @@ the held-out ones, i.e. what a generator that reproduced the training data exact
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,11 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     from scigan.dna.train import generate, seeds
 
     started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if progress:
+            print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
     cfg = validate(DnaConfig, run.read_config())
     set_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
@@ -100,6 +106,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     rng = np.random.default_rng(seed)
     train_codes, heldout_codes = dataset.train.codes, dataset.heldout.codes
 
+    say(f"sampling {n} sequences from step {step}; fitting Markov baselines")
     sets: dict[str, np.ndarray] = {"generated": generate(generator, n, seed, device)}
     sets["heldout_floor"], floor_replaced = _pick(rng, heldout_codes, n)
     chains = {}
@@ -107,6 +114,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         chains[order] = MarkovChain.fit(train_codes, order, cfg.evaluate.markov_pseudocount)
         sets[f"baseline_markov{order}"] = chains[order].sample(n, dataset.window, rng)
     train_like, _ = _pick(rng, train_codes, n)
+    say(f"metrics for {', '.join(sets)}")
     metrics = evaluate_sets(
         sets,
         train_codes,
@@ -119,6 +127,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         # distribution would score this, not 0.5, because the held-out block is another region).
         c2st_references={"heldout_floor": train_like},
     )
+    say("held-out log-likelihood of Markov chains")
     loglik = markov_loglik_table(
         train_codes,
         heldout_codes,
