@@ -40,7 +40,7 @@ def train(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Train a GAN; re-running with the same run dir resumes where it stopped."""
-    from scigan.core.casestudy import load_case_study, resolve_case_config
+    from scigan.core.registry import load_case_study, resolve_case_config
 
     module = load_case_study(case)
     overrides = list(set_ or [])
@@ -54,7 +54,7 @@ def train(
 
 
 def _case_of_run(run_dir: Path):
-    from scigan.core.casestudy import load_case_study
+    from scigan.core.registry import load_case_study
     from scigan.core.rundir import RunDir
 
     return load_case_study(RunDir(run_dir).read_info()["case_study"])
@@ -96,7 +96,7 @@ def bench(
 
 
 def _register_data_commands() -> None:
-    from scigan.core.casestudy import data_command_modules
+    from scigan.core.registry import data_command_modules
 
     for name in data_command_modules():
         importlib.import_module(f"scigan.{name}.cli").register(data_app)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from scigan.core.casestudy import load_case_study, resolve_case_config
+from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.core.config import validate
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import build_dataset

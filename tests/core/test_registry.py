@@ -1,6 +1,6 @@
 import pytest
 
-from scigan.core.casestudy import case_study_names, load_case_study, resolve_case_config
+from scigan.core.registry import case_study_names, load_case_study, resolve_case_config
 from scigan.core.errors import ConfigError
 
 
