@@ -7,8 +7,9 @@ import time
 import numpy as np
 import torch
 
-from scigan.core.registry import load_case_study, resolve_case_config
+from scigan.core.bench import matmul_peak_gflops
 from scigan.core.config import validate
+from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import build_dataset
 from scigan.dna.models import Generator
@@ -56,14 +57,20 @@ def _time_steps(task, steps: int, repeats: int = 3) -> float:
     return best
 
 
-def run_bench(quick: bool = False, peak_gflops: float | None = None) -> dict:
+def run_bench(quick: bool = False) -> dict:
     from scigan.dna.evaluate import evaluate_sets
     from scigan.dna.train import DnaGanTask, generate
 
     dataset = build_dataset()
     case = load_case_study("dna")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    results: dict = {"device": str(device), "threads": torch.get_num_threads(), "training": []}
+    peak_gflops = matmul_peak_gflops(device=device.type)
+    results: dict = {
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "fp32_matmul_peak_gflops": round(peak_gflops, 1),
+        "training": [],
+    }
     for engine in ("autograd", "fused"):
         for batch in (64, 1024):
             cfg = validate(
@@ -86,8 +93,7 @@ def run_bench(quick: bool = False, peak_gflops: float | None = None) -> dict:
                 "mflop_per_step": round(flops / 1e6, 1),
                 "gflops": round(rate * flops / 1e9, 1),
             }
-            if peak_gflops:
-                entry["fraction_of_peak"] = round(rate * flops / 1e9 / peak_gflops, 3)
+            entry["fraction_of_peak"] = round(rate * flops / 1e9 / peak_gflops, 3)
             results["training"].append(entry)
 
     generator = Generator().to(device)

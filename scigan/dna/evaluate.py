@@ -87,7 +87,8 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
 
     def say(message: str) -> None:
         if progress:
-            print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+            elapsed = time.perf_counter() - started
+            print(f"[{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     cfg = validate(DnaConfig, run.read_config())
     set_threads(cfg.num_threads)
