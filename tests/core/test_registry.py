@@ -1,7 +1,7 @@
 import pytest
 
-from scigan.core.registry import case_study_names, load_case_study, resolve_case_config
 from scigan.core.errors import ConfigError
+from scigan.core.registry import case_study_names, load_case_study, resolve_case_config
 
 
 def test_case_studies_are_discovered_from_folders():

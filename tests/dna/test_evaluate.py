@@ -17,15 +17,21 @@ def dataset():
 
 
 def _cfg(*sets: str) -> DnaConfig:
-    return validate(DnaConfig, resolve_case_config(load_case_study("dna"), None, ["data.path=x", *sets]))
+    return validate(
+        DnaConfig, resolve_case_config(load_case_study("dna"), None, ["data.path=x", *sets])
+    )
 
 
 def test_planted_training_windows_are_flagged_as_memorized(dataset):
     rng = np.random.default_rng(0)
     copies = dataset.train.codes[rng.choice(len(dataset.train.codes), 300, replace=False)]
     result = evaluate_sets(
-        {"copies": copies}, dataset.train.codes, dataset.heldout.codes,
-        dataset.training_segments(), _cfg("evaluate.c2st=false"), seed=0,
+        {"copies": copies},
+        dataset.train.codes,
+        dataset.heldout.codes,
+        dataset.training_segments(),
+        _cfg("evaluate.c2st=false"),
+        seed=0,
     )["copies"]
     assert result["exact_hit_rate"] == 1.0
     assert (result["lcs_median"], result["lcs_p95"]) == (60, 60)
@@ -35,8 +41,12 @@ def test_planted_training_windows_are_flagged_as_memorized(dataset):
 
 def test_the_training_set_itself_has_zero_divergence(dataset):
     result = evaluate_sets(
-        {"train": dataset.train.codes}, dataset.train.codes, dataset.heldout.codes,
-        dataset.training_segments(), _cfg("evaluate.c2st=false"), seed=0,
+        {"train": dataset.train.codes},
+        dataset.train.codes,
+        dataset.heldout.codes,
+        dataset.training_segments(),
+        _cfg("evaluate.c2st=false"),
+        seed=0,
     )["train"]
     assert result["kmer_jsd"] == {str(k): 0.0 for k in range(1, 7)}
 
@@ -44,10 +54,17 @@ def test_the_training_set_itself_has_zero_divergence(dataset):
 def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
     save_dataset(dataset, tmp_path / "windows.h5")
     case = load_case_study("dna")
-    config = resolve_case_config(case, None, [
-        f"data.path={tmp_path / 'windows.h5'}", "train.steps=20", "log.tensorboard=false",
-        "evaluate.loglik_max_order=4", "train.engine=autograd",
-    ])
+    config = resolve_case_config(
+        case,
+        None,
+        [
+            f"data.path={tmp_path / 'windows.h5'}",
+            "train.steps=20",
+            "log.tensorboard=false",
+            "evaluate.loglik_max_order=4",
+            "train.engine=autograd",
+        ],
+    )
     case.train(config, tmp_path / "run", None, False)
     summary = case.evaluate(tmp_path / "run", 400, False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -56,8 +73,17 @@ def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
         assert metrics[name]["n"] == 400
         assert sorted(metrics[name]["kmer_jsd"], key=int) == [str(k) for k in range(1, 7)]
         assert 0.0 <= metrics[name]["c2st_auc"] <= 1.0
-    assert sorted(metrics["markov_heldout_loglik_bits_per_nt"], key=int) == ["0", "1", "2", "3", "4"]
+    assert sorted(metrics["markov_heldout_loglik_bits_per_nt"], key=int) == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+    ]
     assert metrics["notes"]["heldout_floor_sampled_with_replacement"] is False
-    assert {p.name for p in (tmp_path / "run" / "figures").iterdir()} == {"losses.png", "kmer_spectrum.png"}
+    assert {p.name for p in (tmp_path / "run" / "figures").iterdir()} == {
+        "losses.png",
+        "kmer_spectrum.png",
+    }
     assert "| generated |" in summary and "| baseline_markov5 |" in summary
     assert metrics_table(metrics).count("\n") == 5

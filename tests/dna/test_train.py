@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.core.errors import ConfigError
 from scigan.core.logs import read_jsonl
+from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.dna.data import build_dataset, save_dataset
 
 ENGINES = ["autograd"]
