@@ -155,7 +155,8 @@ def _kaufman_one(rows: int, cols: int, coupling: float) -> tuple[float, float, f
             signs.append(sign)
             first.append(float(np.sum(a)))  # Z_i' / Z_i
             # Z_i'' / Z_i = sum g''/g + 2 sum_{r<s} a_r a_s, the cross sum without cancellation
-            second.append(float(np.sum(d2xs * ratio + dxs**2) + 2 * np.sum(a * _exclusive_cumsum(a))))
+            cross = 2 * np.sum(a * _exclusive_cumsum(a))
+            second.append(float(np.sum(d2xs * ratio + dxs**2) + cross))
     log_abs, signs = np.array(log_abs), np.array(signs)
     first, second = np.array(first), np.array(second)
     top = log_abs.max()
@@ -236,13 +237,31 @@ def _momentum_bases(cols: int) -> list[np.ndarray]:
     return bases
 
 
-def magnetization_distribution(rows: int, temperature: float, cols: int | None = None):
+def _flushed_power(matrices: np.ndarray, power: int) -> np.ndarray:
+    """matrices ** power by repeated squaring, zeroing entries below 1e-150 of the largest
+    after each product (see magnetization_distribution: avoids subnormal arithmetic)."""
+    def flush(x):
+        return np.where(np.abs(x) < 1e-150 * np.abs(x).max(), 0.0, x)
+
+    result, base = None, matrices
+    while power:
+        if power & 1:
+            result = base if result is None else flush(result @ base)
+        power >>= 1
+        if power:
+            base = flush(base @ base)
+    return result
+
+
+def magnetization_distribution(rows: int, temperature: float, cols: int | None = None,
+                               bases: list[np.ndarray] | None = None):
     """Exact P(M) of the total magnetization M = sum s_i on a rows x cols torus.
 
     Z(z) = sum_M Z_M z^{(M+N)/2} = Tr (T D_z)^rows, evaluated on the N+1 roots of unity and
     inverted by FFT; T is the row transfer matrix, D_z = diag(z^{up spins of the row}).
     Returns (M values -N, -N+2, ..., N; probabilities). Round-off (~1e-16 absolute) is
-    clipped at zero and the distribution symmetrized under M -> -M.
+    clipped at zero and the distribution symmetrized under M -> -M. `bases`: the result of
+    _momentum_bases(cols), to reuse across temperatures.
     """
     cols = rows if cols is None else cols
     if rows < 2 or cols < 2:
@@ -263,20 +282,25 @@ def magnetization_distribution(rows: int, temperature: float, cols: int | None =
     row_energy = -np.sum(row * np.roll(row, -1, axis=1), axis=1)
     between = -(row @ row.T)
     log_t = -k * (row_energy[:, None] / 2 + row_energy[None, :] / 2 + between)
-    transfer = np.exp(log_t - log_t.max())  # scaled: the normalization drops out
+    # scaled so the largest entry is 1 (the normalization drops out); entries below 1e-150
+    # are dropped: they change Z by < 1e-140 relative, and their products would be
+    # subnormal numbers, which make matrix products ~10x slower
+    log_t -= log_t.max()
+    transfer = np.where(log_t > -345.0, np.exp(np.maximum(log_t, -345.0)), 0.0)
     ups = (row.sum(axis=1) + cols) // 2
     # G(theta) for theta_j = 2 pi j / (N+1); G(-theta) = conj G(theta) halves the work.
     n_theta = spins + 1
     half = np.arange(n_theta // 2 + 1)
     fugacity = np.exp(2j * np.pi * half[:, None] / n_theta)
     generating = np.zeros(half.size, dtype=np.complex128)
-    for basis in _momentum_bases(cols):
+    for basis in bases if bases is not None else _momentum_bases(cols):
         if basis.shape[1] == 0:
             continue
-        block = basis.conj().T @ transfer @ basis
+        projected = transfer @ basis.real + 1j * (transfer @ basis.imag)  # real products
+        block = basis.conj().T @ projected
         block_ups = ups[np.argmax(np.abs(basis) > 0, axis=0)]  # constant on each orbit
         twisted = block[None, :, :] * (fugacity ** block_ups[None, :])[:, None, :]
-        generating += np.trace(np.linalg.matrix_power(twisted, rows), axis1=1, axis2=2)
+        generating += np.trace(_flushed_power(twisted, rows), axis1=1, axis2=2)
     full = np.empty(n_theta, dtype=np.complex128)
     full[half] = generating
     rest = np.arange(half.size, n_theta)
@@ -312,10 +336,17 @@ def exact_observables(L: int, temperatures) -> dict:
     for key in keys:
         result[key] = np.full_like(t, np.nan)
     if L <= 10:
-        for i, ti in enumerate(t):
-            moments = moments_from_distribution(*magnetization_distribution(L, ti), ti)
-            for key in keys:
-                result[key][i] = moments[key]
+        from threadpoolctl import threadpool_limits
+
+        bases = _momentum_bases(L)
+        # the ~60 x 60 matrix products gain nothing from BLAS threads, and with other work
+        # on the cores, spinning threads made them 5x slower
+        with threadpool_limits(limits=1, user_api="blas"):
+            for i, ti in enumerate(t):
+                moments = moments_from_distribution(
+                    *magnetization_distribution(L, ti, bases=bases), ti)
+                for key in keys:
+                    result[key][i] = moments[key]
     result["temperature"] = t
     return result
 
