@@ -1,9 +1,11 @@
 """Monte Carlo kernels for the 2D Ising model (J = 1, periodic boundaries).
 
-Lattices are int8 arrays of +-1, a batch of independent chains flattened to (chains, L*L);
-each chain has its own temperature and its own xoroshiro128+ stream (state (chains, 2)
-uint64, seeded from numpy SeedSequence children), so the result of a chain depends on its
-seed only, never on how chains are batched or parallelized.
+A batch holds independent chains, each with its own temperature. Per-chain engines keep
+int8 lattices of +-1, flattened to (chains, L*L), and one xoroshiro128+ stream per chain; the
+multi-spin engine packs 64 chains of one temperature into the bits of a uint64 per site, with
+one stream per word. Streams are seeded from numpy SeedSequence keyed by (temperature index,
+chain or word), so a temperature's chains never depend on how temperatures are batched,
+parallelized or resumed.
 
 Algorithms:
 - random-site Metropolis (the thesis): N attempts per sweep at uniformly random sites;
@@ -85,14 +87,19 @@ def rng_states(seed_sequences) -> np.ndarray:
     return states
 
 
+def boltzmann_factor(temperatures, delta: float) -> np.ndarray:
+    """exp(-delta/T) with the T = 0 rule (0 for delta > 0)."""
+    t = np.asarray(temperatures, dtype=np.float64)
+    out = np.zeros_like(t)
+    out[t > 0] = np.exp(-delta / t[t > 0])
+    return out
+
+
 def metropolis_thresholds(temperatures) -> np.ndarray:
     """(chains, 2) uint64 thresholds for dE = 4 and 8: floor(exp(-dE/T) 2^32); 0 at T = 0."""
-    t = np.asarray(temperatures, dtype=np.float64)
-    out = np.zeros((t.size, 2), dtype=np.uint64)
-    positive = t > 0
-    for column, delta in enumerate((4.0, 8.0)):
-        out[positive, column] = np.floor(np.exp(-delta / t[positive]) * _TWO_32).astype(np.uint64)
-    return out
+    factors = np.stack([boltzmann_factor(temperatures, 4.0), boltzmann_factor(temperatures, 8.0)],
+                       axis=1)
+    return np.floor(factors * _TWO_32).astype(np.uint64)
 
 
 def wolff_thresholds(temperatures) -> np.ndarray:
@@ -312,14 +319,6 @@ def probability_bits(probabilities) -> np.ndarray:
 # ---------------------------------------------------------------- batches of chains
 
 
-def _boltzmann(temperatures, delta: float) -> np.ndarray:
-    """exp(-delta/T) with the T = 0 rule (0 for delta > 0)."""
-    t = np.asarray(temperatures, dtype=np.float64)
-    out = np.zeros_like(t)
-    out[t > 0] = np.exp(-delta / t[t > 0])
-    return out
-
-
 class CpuChains:
     """Chains updated one by one (random-site Metropolis or Wolff), each with its own seed.
 
@@ -396,8 +395,8 @@ class MultispinChains:
         if len(seed_sequences) != n_words:
             raise ValueError(f"need one seed sequence per word of 64 chains ({n_words})")
         lanes = np.repeat(self.temperatures, self.words_per_temperature * 64)
-        self.p4_bits = probability_bits(_boltzmann(lanes, 4.0))
-        self.p8_bits = probability_bits(_boltzmann(lanes, 8.0))
+        self.p4_bits = probability_bits(boltzmann_factor(lanes, 4.0))
+        self.p8_bits = probability_bits(boltzmann_factor(lanes, 8.0))
         self.rng = rng_states(seed_sequences)
         self.neighbours = neighbour_table(L)
         self.order, self.offsets = sites_by_colour(lattice_colouring(L))

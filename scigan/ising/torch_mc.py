@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from scigan.ising.mc import _boltzmann, lattice_colouring
+from scigan.ising.mc import boltzmann_factor, lattice_colouring
 
 
 def resolve_device(device: str) -> str:
@@ -38,7 +38,7 @@ class TorchChains:
         torch_seed = int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
         self.generator = torch.Generator(device=self.device).manual_seed(torch_seed)
         t = np.asarray(temperatures, dtype=np.float64)
-        probs = np.stack([_boltzmann(t, 4.0), _boltzmann(t, 8.0)], axis=1)
+        probs = np.stack([boltzmann_factor(t, 4.0), boltzmann_factor(t, 8.0)], axis=1)
         # acceptance by x = s * (sum of neighbours) / 2 in {-2..2}: 1 for x <= 0, p4, p8
         table = np.ones((t.size, 5), dtype=np.float32)
         table[:, 3:] = probs
