@@ -293,14 +293,17 @@ def magnetization_distribution(rows: int, temperature: float, cols: int | None =
     half = np.arange(n_theta // 2 + 1)
     fugacity = np.exp(2j * np.pi * half[:, None] / n_theta)
     generating = np.zeros(half.size, dtype=np.complex128)
-    for basis in bases if bases is not None else _momentum_bases(cols):
-        if basis.shape[1] == 0:
+    bases = bases if bases is not None else _momentum_bases(cols)
+    for momentum, basis in enumerate(bases):
+        # reflecting rows maps momentum k to -k and commutes with T and D_z: equal traces
+        if basis.shape[1] == 0 or momentum > cols // 2:
             continue
+        weight = 1.0 if momentum == 0 or 2 * momentum == cols else 2.0
         projected = transfer @ basis.real + 1j * (transfer @ basis.imag)  # real products
         block = basis.conj().T @ projected
         block_ups = ups[np.argmax(np.abs(basis) > 0, axis=0)]  # constant on each orbit
         twisted = block[None, :, :] * (fugacity ** block_ups[None, :])[:, None, :]
-        generating += np.trace(_flushed_power(twisted, rows), axis1=1, axis2=2)
+        generating += weight * np.trace(_flushed_power(twisted, rows), axis1=1, axis2=2)
     full = np.empty(n_theta, dtype=np.complex128)
     full[half] = generating
     rest = np.arange(half.size, n_theta)
