@@ -1,0 +1,81 @@
+"""`scigan data ising`: the Ising Monte Carlo data set from the command line.
+
+The lead's CLI calls register(data_app); every option defaults to defaults.yaml through the
+chosen --protocol, so only what differs needs to be given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(data_app: typer.Typer) -> None:
+    """Add the `ising` command to the `data` sub-app."""
+
+    @data_app.command("ising")
+    def ising(
+        out: Annotated[Path, typer.Option("--out", help="output directory")] = Path("data/ising"),
+        L: Annotated[int | None, typer.Option("--L", help="lattice side (default 9)")] = None,
+        temperatures: Annotated[str | None, typer.Option(
+            help="start:stop:step (stop included) or a comma list (default 0:4:0.1)")] = None,
+        samples: Annotated[int | None, typer.Option(help="lattices per temperature")] = None,
+        algorithm: Annotated[str | None, typer.Option(
+            help="metropolis (thesis, random site) | sublattice | wolff")] = None,
+        start: Annotated[str | None, typer.Option(help="hot (random) | cold (all up)")] = None,
+        equilibration: Annotated[int | None, typer.Option(
+            help="sweeps before the first sample")] = None,
+        interval: Annotated[int | None, typer.Option(help="sweeps between samples")] = None,
+        chains: Annotated[int | None, typer.Option(
+            help="independent chains per temperature")] = None,
+        global_flip: Annotated[bool | None, typer.Option(
+            "--global-flip/--no-global-flip",
+            help="flip whole lattices with p = 1/2 between samples")] = None,
+        seed: Annotated[int | None, typer.Option(help="seed of every random stream")] = None,
+        protocol: Annotated[str, typer.Option(
+            help="equilibrium (default: equilibrium data) | thesis (random-site Metropolis "
+                 "from a random start, one chain per T)")] = "equilibrium",
+        device: Annotated[str, typer.Option(
+            help="auto | cpu | cuda (cuda runs the sublattice algorithm in torch)")] = "auto",
+        progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+        figures: Annotated[bool, typer.Option(help="write the figures")] = True,
+    ) -> None:
+        """Simulate 2D Ising lattices at each temperature and write HDF5, summary, figures.
+
+        Re-running with the same arguments continues an interrupted run.
+        """
+        from scigan.ising import dataset
+
+        try:
+            backend = _backend(device, algorithm, protocol)
+            chosen = dataset.make_protocol(
+                protocol, L=L, temperatures=temperatures, samples=samples, algorithm=algorithm,
+                start=start, chains=chains, equilibration=equilibration, interval=interval,
+                global_flip=global_flip, seed=seed, backend=backend)
+            result = dataset.generate(chosen, out, show_progress=progress, figures=figures)
+        except (dataset.ParameterError, OSError) as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(code=2) from None
+        typer.echo(f"wrote {result['path']} ({len(result['simulated'])} temperatures simulated "
+                   f"now, {len(chosen.temperatures)} in all); summary.csv and figures in {out}")
+
+
+def _backend(device: str, algorithm: str | None, protocol: str) -> str:
+    """numba on the CPU; torch on CUDA for the sublattice algorithm when --device asks for it
+    (auto: only when a GPU is present and the algorithm is sublattice)."""
+    from scigan.ising import dataset
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise dataset.ParameterError(f"unknown device {device!r}: choose auto, cpu or cuda")
+    if device == "cpu":
+        return "numba"
+    import torch
+
+    chosen = algorithm or dataset.load_defaults()["protocols"].get(protocol, {}).get("algorithm")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() and chosen == "sublattice" else "numba"
+    if not torch.cuda.is_available():
+        raise dataset.ParameterError("--device cuda: torch sees no GPU; use --device cpu")
+    return "cuda"

@@ -1,0 +1,261 @@
+"""Ising data sets: Monte Carlo lattices at a list of temperatures, written to HDF5.
+
+Layout of DIR/ising.h5:
+  spins          int8   (temperature, sample, L, L)   samples time-major over the chains:
+                                                      sample k comes from chain k % chains
+  energy         float64 (temperature, sample)         energy per spin
+  magnetization  float64 (temperature, sample)         magnetization per spin
+  temperatures   float64 (temperature,)
+  done           bool   (temperature,)                 written temperatures (for resuming)
+  attrs["parameters"]: JSON of every protocol parameter and the seed.
+Plus DIR/summary.csv and DIR/summary.json (per temperature: means, errors, tau_int, exact
+values) and figures DIR/fig9_lattice_evolution.png, DIR/observables.png.
+
+Temperatures are simulated in fixed groups; a group is written as soon as it is done, and a
+re-run with the same parameters skips the written ones. Each temperature's chains are seeded
+by (seed, temperature index, chain), so the data do not depend on grouping or resuming.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from scigan.ising import exact, mc, observables
+
+GROUP_SIZE = 8  # temperatures simulated together, the unit of resuming
+FILE_NAME = "ising.h5"
+
+
+class ParameterError(ValueError):
+    """A parameter a user can fix; the message names the problem and the fix."""
+
+
+def load_defaults() -> dict:
+    text = resources.files("scigan.ising").joinpath("defaults.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def parse_temperatures(text: str) -> tuple[float, ...]:
+    """'start:stop:step' (stop included) or 'a,b,c' -> temperatures, rounded to 1e-10."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ParameterError(
+                    f"temperatures {text!r}: need start <= stop and step > 0, e.g. 0:4:0.1")
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            values = start + step * np.arange(count)
+        else:
+            values = np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError as error:
+        if isinstance(error, ParameterError):
+            raise
+        raise ParameterError(
+            f"temperatures {text!r}: write start:stop:step (e.g. 0:4:0.1) or a comma list "
+            "(e.g. 1.0,2.269,3.0)") from None
+    if values.size == 0:
+        raise ParameterError("no temperatures given; e.g. --temperatures 0:4:0.1")
+    if np.any(values < 0) or not np.all(np.isfinite(values)):
+        raise ParameterError(f"temperatures {text!r}: must be finite and >= 0")
+    return tuple(float(round(v, 10)) for v in values)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Everything that determines a data set."""
+
+    L: int
+    temperatures: tuple[float, ...]
+    samples: int
+    algorithm: str
+    start: str
+    chains: int
+    equilibration: int
+    interval: int
+    global_flip: bool
+    seed: int
+    backend: str  # "numba" or a torch device ("cpu", "cuda"): different random streams
+    protocol: str
+
+    def check(self) -> None:
+        problems = []
+        if self.L < 2:
+            problems.append(f"L = {self.L}: the lattice needs L >= 2")
+        if self.samples < 1:
+            problems.append(f"samples = {self.samples}: need at least 1 sample")
+        if self.algorithm not in mc.ALGORITHMS:
+            problems.append(f"unknown algorithm {self.algorithm!r}: choose one of "
+                            + ", ".join(mc.ALGORITHMS))
+        if self.start not in ("hot", "cold"):
+            problems.append(f"unknown start {self.start!r}: choose hot or cold")
+        if self.chains < 1:
+            problems.append(f"chains = {self.chains}: need at least 1 chain")
+        if self.equilibration < 0:
+            problems.append(f"equilibration = {self.equilibration}: must be >= 0 sweeps")
+        if self.interval < 1:
+            problems.append(f"interval = {self.interval}: must be >= 1 sweep")
+        if any(t < 0 for t in self.temperatures):
+            problems.append("temperatures must be >= 0")
+        if self.backend != "numba" and self.algorithm != "sublattice":
+            problems.append(f"the torch/{self.backend} path runs the sublattice algorithm only, "
+                            f"not {self.algorithm!r}: use --algorithm sublattice or --device cpu")
+        if problems:
+            raise ParameterError("; ".join(problems))
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def make_protocol(protocol: str = "equilibrium", **overrides) -> Protocol:
+    """A Protocol from defaults.yaml: the named protocol's settings, then any non-None
+    override (L, temperatures as text or sequence, samples, algorithm, start, chains,
+    equilibration, interval, global_flip, seed, backend)."""
+    defaults = load_defaults()
+    if protocol not in defaults["protocols"]:
+        raise ParameterError(f"unknown protocol {protocol!r}: choose one of "
+                             + ", ".join(defaults["protocols"]))
+    values = {"L": defaults["L"], "temperatures": defaults["temperatures"],
+              "samples": defaults["samples"], "seed": defaults["seed"], "backend": "numba"}
+    values.update(defaults["protocols"][protocol])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    temperatures = values["temperatures"]
+    values["temperatures"] = (parse_temperatures(temperatures) if isinstance(temperatures, str)
+                              else tuple(float(t) for t in temperatures))
+    result = Protocol(protocol=protocol, **values)
+    result.check()
+    return result
+
+
+def simulate_temperatures(protocol: Protocol, indices, progress=None) -> np.ndarray:
+    """Lattices (len(indices), samples, L, L) int8 for the temperatures at `indices`."""
+    temperatures = [protocol.temperatures[k] for k in indices]
+    device = "cpu" if protocol.backend == "numba" else protocol.backend
+    chains = mc.make_chains(protocol.L, temperatures, protocol.chains, protocol.seed, indices,
+                            protocol.algorithm, protocol.start, device)
+    chains.equilibrate(protocol.equilibration)
+    if progress:
+        progress(protocol.equilibration)
+    steps = -(-protocol.samples // protocol.chains)
+    L = protocol.L
+    out = np.empty((len(indices), steps * protocol.chains, L, L), dtype=np.int8)
+    for step in range(steps):
+        chains.sweep(protocol.interval)
+        if protocol.global_flip:
+            chains.global_flip()
+        lattices = chains.lattices().reshape(len(indices), protocol.chains, L, L)
+        out[:, step * protocol.chains:(step + 1) * protocol.chains] = lattices
+        if progress:
+            progress(protocol.interval)
+    return out[:, : protocol.samples]
+
+
+def _open_store(path: Path, protocol: Protocol):
+    import h5py
+
+    n_t, L = len(protocol.temperatures), protocol.L
+    if path.exists():
+        store = h5py.File(path, "a")
+        stored = store.attrs.get("parameters")
+        if stored != protocol.as_json():
+            store.close()
+            old = json.loads(stored) if stored else {}
+            new = json.loads(protocol.as_json())
+            differing = sorted(k for k in new if old.get(k) != new[k])
+            raise ParameterError(
+                f"{path} was written with different parameters ({', '.join(differing)}); "
+                "re-run with the same arguments to continue it, or choose another --out")
+        return store
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = h5py.File(path, "w")
+    store.attrs["parameters"] = protocol.as_json()
+    store.create_dataset("spins", (n_t, protocol.samples, L, L), dtype="i1",
+                         chunks=(1, min(protocol.samples, 4096), L, L), compression="lzf")
+    store.create_dataset("energy", (n_t, protocol.samples), dtype="f8")
+    store.create_dataset("magnetization", (n_t, protocol.samples), dtype="f8")
+    store.create_dataset("temperatures", data=np.array(protocol.temperatures))
+    store.create_dataset("done", data=np.zeros(n_t, dtype=bool))
+    for key, value in asdict(protocol).items():
+        if key != "temperatures":
+            store.attrs[key] = value
+    return store
+
+
+def generate(protocol: Protocol, out_dir: Path, show_progress: bool = True,
+             figures: bool = True) -> dict:
+    """Simulate what is missing in out_dir/ising.h5, then write the summary and figures.
+
+    Returns {"path", "simulated" (temperature indices run now), "summary" (rows)}.
+    """
+    from tqdm.auto import tqdm
+
+    protocol.check()
+    out_dir = Path(out_dir)
+    path = out_dir / FILE_NAME
+    n_t = len(protocol.temperatures)
+    groups = [list(range(i, min(i + GROUP_SIZE, n_t))) for i in range(0, n_t, GROUP_SIZE)]
+    simulated = []
+    with _open_store(path, protocol) as store:
+        done = store["done"][:]
+        pending = [g for g in groups if not done[g].all()]
+        steps = -(-protocol.samples // protocol.chains)
+        per_group = protocol.equilibration + steps * protocol.interval
+        with tqdm(total=per_group * len(pending), unit="sweep", disable=not show_progress,
+                  desc=f"Ising L={protocol.L}") as bar:
+            for group in pending:
+                lattices = simulate_temperatures(protocol, group, bar.update)
+                store["spins"][group[0]:group[-1] + 1] = lattices
+                store["energy"][group[0]:group[-1] + 1] = observables.energy_per_spin(lattices)
+                store["magnetization"][group[0]:group[-1] + 1] = (
+                    observables.magnetization_per_spin(lattices))
+                store["done"][group[0]:group[-1] + 1] = True
+                store.flush()
+                simulated.extend(group)
+        energy, magnetization = store["energy"][:], store["magnetization"][:]
+        correlations = [observables.correlation_function(store["spins"][k, :1000])
+                        for k in range(n_t)]
+    rows = summary_rows(protocol, energy, magnetization, correlations)
+    write_summary(rows, out_dir)
+    if figures:
+        from scigan.ising import figures as figs
+
+        figs.lattice_evolution(protocol.seed, out_dir / "fig9_lattice_evolution.png",
+                               L=protocol.L)
+        figs.observables_vs_temperature(rows, protocol.L, out_dir / "observables.png")
+    return {"path": path, "simulated": simulated, "summary": rows}
+
+
+def summary_rows(protocol: Protocol, energy, magnetization, correlations=None) -> list[dict]:
+    """Per-temperature summary with exact finite-lattice and Onsager values beside it."""
+    temps = np.array(protocol.temperatures)
+    exact_values = exact.exact_observables(protocol.L, temps)
+    rows = []
+    for k, t in enumerate(temps):
+        row = observables.summarize(energy[k], magnetization[k], t, protocol.L,
+                                    protocol.chains, protocol.interval)
+        for key in ("energy", "specific_heat", "abs_m", "binder", "susceptibility"):
+            row[f"exact_{key}"] = float(exact_values[key][k])
+        row["onsager_m"] = float(exact.onsager_magnetization(t))
+        row["onsager_e"] = float(exact.onsager_energy(t))
+        row["onsager_c"] = float(exact.onsager_specific_heat(t))
+        if correlations is not None:
+            row["correlation"] = [float(g) for g in correlations[k]]
+        rows.append(row)
+    return rows
+
+
+def write_summary(rows: list[dict], out_dir: Path) -> None:
+    out_dir = Path(out_dir)
+    (out_dir / "summary.json").write_text(json.dumps(rows, indent=1))
+    columns = [k for k in rows[0] if k != "correlation"]
+    with open(out_dir / "summary.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,103 @@
+"""The `ising` data command: files, resuming, refusals and user errors."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from scigan.ising import dataset
+from scigan.ising.cli import register
+
+SMALL = ["--L", "4", "--temperatures", "1.0,2.5", "--samples", "128", "--chains", "64",
+         "--equilibration", "50", "--interval", "2", "--no-progress", "--device", "cpu"]
+
+
+@pytest.fixture
+def app():
+    root = typer.Typer()
+    data_app = typer.Typer()
+    root.add_typer(data_app, name="data")
+    register(data_app)
+    return root
+
+
+def invoke(app, *args):
+    return CliRunner().invoke(app, ["data", "ising", *args])
+
+
+def test_writes_hdf5_summary_and_figures(app, tmp_path):
+    result = invoke(app, *SMALL, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "ising.h5") as store:
+        assert store["spins"].dtype == np.int8
+        assert store["spins"].shape == (2, 128, 4, 4)
+        assert set(np.unique(store["spins"][:])) <= {-1, 1}
+        assert store["energy"].shape == store["magnetization"].shape == (2, 128)
+        np.testing.assert_array_equal(store["temperatures"][:], [1.0, 2.5])
+        assert store["done"][:].all()
+        parameters = json.loads(store.attrs["parameters"])
+    assert parameters["seed"] == 0 and parameters["algorithm"] == "sublattice"
+    assert parameters["interval"] == 2 and parameters["start"] == "cold"
+    rows = json.loads((tmp_path / "summary.json").read_text())
+    assert [r["temperature"] for r in rows] == [1.0, 2.5]
+    assert len((tmp_path / "summary.csv").read_text().splitlines()) == 3
+    assert (tmp_path / "fig9_lattice_evolution.png").stat().st_size > 0
+    assert (tmp_path / "observables.png").stat().st_size > 0
+
+
+def test_rerun_continues_and_reproduces_an_interrupted_run(app, tmp_path):
+    args = [*SMALL, "--temperatures", "1.0,2.0,2.5", "--out", str(tmp_path), "--no-figures"]
+    assert invoke(app, *args).exit_code == 0
+    with h5py.File(tmp_path / "ising.h5", "a") as store:
+        complete = store["spins"][:]
+        store["done"][1] = False  # as if the run had stopped before temperature 2.0
+        store["spins"][1] = 0
+    result = invoke(app, *args)
+    assert result.exit_code == 0, result.output
+    assert "3 temperatures simulated now" in result.output  # its group of 8 is redone
+    with h5py.File(tmp_path / "ising.h5") as store:
+        np.testing.assert_array_equal(store["spins"][:], complete)
+    assert "0 temperatures simulated now" in invoke(app, *args).output
+
+
+def test_refuses_to_continue_with_different_arguments(app, tmp_path):
+    assert invoke(app, *SMALL, "--out", str(tmp_path), "--no-figures").exit_code == 0
+    result = invoke(app, *SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures")
+    assert result.exit_code == 2
+    assert "seed" in result.output and "--out" in result.output
+
+
+@pytest.mark.parametrize("args,problem", [
+    (["--L", "1"], "L >= 2"),
+    (["--temperatures", "-1,2"], ">= 0"),
+    (["--temperatures", "a:b"], "start:stop:step"),
+    (["--samples", "0"], "at least 1 sample"),
+    (["--algorithm", "glauber"], "unknown algorithm"),
+    (["--start", "warm"], "hot or cold"),
+    (["--protocol", "fast"], "unknown protocol"),
+    (["--device", "tpu"], "unknown device"),
+])
+def test_user_errors_are_one_line_and_exit_2(app, tmp_path, args, problem):
+    result = invoke(app, *SMALL, *args, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert problem in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "ising.h5").exists()
+
+
+def test_thesis_protocol_runs_random_site_metropolis_from_a_random_start(tmp_path):
+    protocol = dataset.make_protocol("thesis", L=5, temperatures="0.5,3.0", samples=20,
+                                     equilibration=10, interval=1)
+    assert (protocol.algorithm, protocol.start, protocol.chains) == ("metropolis", "hot", 1)
+    result = dataset.generate(protocol, tmp_path, show_progress=False, figures=False)
+    assert result["simulated"] == [0, 1]
+    assert len(result["summary"]) == 2
+
+
+def test_temperature_ranges_include_the_stop():
+    values = dataset.parse_temperatures("0:4:0.1")
+    assert len(values) == 41 and values[0] == 0.0 and values[-1] == 4.0 and values[23] == 2.3
+    assert dataset.parse_temperatures("1, 2.269") == (1.0, 2.269)
