@@ -8,7 +8,7 @@ from scigan.core.logs import read_jsonl
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.dna.data import build_dataset, save_dataset
 
-ENGINES = ["autograd"]
+ENGINES = ["autograd", "fused"]
 
 
 @pytest.fixture(scope="module")
