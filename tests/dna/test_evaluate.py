@@ -73,6 +73,9 @@ def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
         assert metrics[name]["n"] == 400
         assert sorted(metrics[name]["kmer_jsd"], key=int) == [str(k) for k in range(1, 7)]
         assert 0.0 <= metrics[name]["c2st_auc"] <= 1.0
+        np.testing.assert_allclose(
+            metrics[name]["c2st_auc"], np.mean(metrics[name]["c2st_auc_folds"])
+        )
     assert sorted(metrics["markov_heldout_loglik_bits_per_nt"], key=int) == [
         "0",
         "1",
