@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 import scigan
-from scigan.core.config import validate
+from scigan.core.config import flatten, validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
@@ -50,7 +50,7 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
         "python": platform.python_version(),
         "data": dataset.meta,
     }
-    may_differ = MAY_DIFFER | {k for k in _flat_keys(config) if k.startswith("log.")}
+    may_differ = MAY_DIFFER | {k for k in flatten(config) if k.startswith("log.")}
     resuming = run.start(config, info, may_differ)
     task = DnaGanTask(cfg, dataset, device)
     settings = LoopSettings(
@@ -68,12 +68,6 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
         f"{run.path}: step {result.step}/{cfg.train.steps} ({how}; {state}) on {device} "
         f"with {threads} thread(s); losses in {run.log_file}, checkpoint {run.checkpoint_file}"
     )
-
-
-def _flat_keys(config: dict) -> list[str]:
-    from scigan.core.config import flatten
-
-    return list(flatten(config))
 
 
 def load_generator(run: RunDir, device: torch.device):

@@ -356,25 +356,30 @@ class DnaGanStep:
 
         # discriminator step
         self._forward(w.d_forward)
-        self._softplus(w.logit_d, 1, 20, out=w.softplus_d)
-        loss_d = torch.dot(w.lp_d, w.coef_d)
-        torch.sigmoid(w.logit_d, out=w.dlogit_d)
-        torch.add(w.neg_y_d, w.dlogit_d, alpha=w.inv_n_d, out=w.dlogit_d)
+        loss_d = self._bce_and_grad(w.logit_d, w.softplus_d, w.lp_d, w.coef_d, w.dlogit_d,
+                                    w.neg_y_d, w.inv_n_d)  # fmt: skip
         self._backward(w.d_backward)
         self._adam(d)
 
         # generator step, through the updated discriminator
         self._forward(w.dg_forward)
-        self._softplus(w.logit_g, 1, 20, out=w.softplus_g)
-        loss_g = torch.dot(w.lp_g, w.coef_g)
-        torch.sigmoid(w.logit_g, out=w.dlogit_g)
-        torch.add(w.neg_y_g, w.dlogit_g, alpha=w.inv_n_g, out=w.dlogit_g)
+        loss_g = self._bce_and_grad(w.logit_g, w.softplus_g, w.lp_g, w.coef_g, w.dlogit_g,
+                                    w.neg_y_g, w.inv_n_g)  # fmt: skip
         self._backward(w.dg_backward)
         if self.softmax:
             self._softmax_backward(w.dx_sm, w.softmax_out_g, 1, g.dtype, grad_input=w.dgo_sm)
         self._backward(w.g_backward)
         self._adam(g)
         return loss_d, loss_g
+
+    def _bce_and_grad(self, logit, softplus, lp, coef, dlogit, neg_y, inv_n) -> Tensor:
+        """Mean BCE of `logit` (as [logit; softplus(logit)] . coef) and its gradient
+        (sigmoid(logit) - y) / n written into `dlogit`; `lp` views [logit; softplus]."""
+        self._softplus(logit, 1, 20, out=softplus)
+        loss = torch.dot(lp, coef)
+        torch.sigmoid(logit, out=dlogit)
+        torch.add(neg_y, dlogit, alpha=inv_n, out=dlogit)
+        return loss
 
     def _forward(self, plan: list[tuple]) -> None:
         mm, leaky_relu_ = torch.mm, self._leaky_relu_
