@@ -134,9 +134,15 @@ def run_training(
 
     progress = None
     if settings.progress:
+        import sys
+
         from tqdm import tqdm
 
-        progress = tqdm(total=target, initial=step, unit="step", dynamic_ncols=True)
+        # Redirected to a file or CI log, a bar redrawn ten times a second is mostly noise.
+        interval = 0.1 if sys.stderr.isatty() else 10.0
+        progress = tqdm(
+            total=target, initial=step, unit="step", dynamic_ncols=True, mininterval=interval
+        )
     interrupted = False
     try:
         with _InterruptFlag() as flag:
