@@ -47,8 +47,9 @@ class BlobDistribution:
 
 THESIS = BlobDistribution()
 # The trivial baseline of the evaluation: blobs of the wrong count, width and placement.
-WRONG = BlobDistribution(n_min=1, n_max=5, center_low=0.0, center_high=32.0, sigma_low=1.0,
-                         sigma_high=3.0)  # fmt: skip
+WRONG = BlobDistribution(
+    n_min=1, n_max=5, center_low=0.0, center_high=32.0, sigma_low=1.0, sigma_high=3.0
+)
 
 
 @dataclass
@@ -104,8 +105,12 @@ def render(params: BlobParams, size: int = 32, amplitude: float = 1.0) -> np.nda
         used = np.flatnonzero(j < params.count)
         if len(used) == 0:
             break
-        gx = np.exp(-((grid[None, :] - params.x0[used, j, None]) ** 2) / (2 * params.sx[used, j, None] ** 2))
-        gy = np.exp(-((grid[None, :] - params.y0[used, j, None]) ** 2) / (2 * params.sy[used, j, None] ** 2))
+        gx = np.exp(
+            -((grid[None, :] - params.x0[used, j, None]) ** 2) / (2 * params.sx[used, j, None] ** 2)
+        )
+        gy = np.exp(
+            -((grid[None, :] - params.y0[used, j, None]) ** 2) / (2 * params.sy[used, j, None] ** 2)
+        )
         out[used] += amplitude * gy[:, :, None] * gx[:, None, :]
     return out
 
@@ -138,13 +143,17 @@ def build_dataset(
     """The thesis data set: independent training and held-out images."""
     check_size(size)
     if n_train < 1 or n_heldout < 1:
-        raise InputError("the data set needs at least one training and one held-out image",
-                         "use --n >= 1 and --heldout >= 1")  # fmt: skip
+        raise InputError(
+            "the data set needs at least one training and one held-out image",
+            "use --n >= 1 and --heldout >= 1",
+        )
     if divisor <= 0:
         raise InputError(f"the intensity divisor must be positive, got {divisor}", "use e.g. 5")
     train_ss, heldout_ss = np.random.SeedSequence(seed).spawn(2)
     train, train_p, clip_a = generate_blobs(n_train, np.random.default_rng(train_ss), size, divisor)
-    held, held_p, clip_b = generate_blobs(n_heldout, np.random.default_rng(heldout_ss), size, divisor)
+    held, held_p, clip_b = generate_blobs(
+        n_heldout, np.random.default_rng(heldout_ss), size, divisor
+    )
     meta = {
         "source": "synthetic",
         "size": size,
@@ -185,16 +194,19 @@ def _read_png(path: Path) -> np.ndarray:
             mode = im.mode
             arr = np.asarray(im)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InputError(f"{path} cannot be read as an image ({exc})",
-                         "remove the file or replace it with a valid PNG") from None  # fmt: skip
+        raise InputError(
+            f"{path} cannot be read as an image ({exc})",
+            "remove the file or replace it with a valid PNG",
+        ) from None
     if arr.ndim == 3:
         if mode in ("LA", "RGBA"):
             arr = arr[..., :-1]
         if arr.shape[-1] == 1 or np.all(arr == arr[..., :1]):
             arr = arr[..., 0]
         else:
-            raise InputError(f"{path} is a colour image (mode {mode})",
-                             "convert the images to grayscale")  # fmt: skip
+            raise InputError(
+                f"{path} is a colour image (mode {mode})", "convert the images to grayscale"
+            )
     if arr.dtype == np.uint8:
         return arr.astype(np.float32) / 255.0
     if arr.dtype in (np.uint16, np.int32) and mode.startswith("I"):
@@ -219,10 +231,13 @@ def read_user_images(path: Path) -> np.ndarray:
         sizes = {im.shape for im in images}
         if len(sizes) > 1:
             examples = ", ".join(
-                f"{f.name}: {im.shape[1]}x{im.shape[0]}" for f, im in list(zip(files, images))[:3]
+                f"{f.name}: {im.shape[1]}x{im.shape[0]}"
+                for f, im in list(zip(files, images, strict=True))[:3]
             )
-            raise InputError(f"the images in {path} have different sizes ({examples}, ...)",
-                             "resize them all to one square size")  # fmt: skip
+            raise InputError(
+                f"the images in {path} have different sizes ({examples}, ...)",
+                "resize them all to one square size",
+            )
         array = np.stack(images)
         source = f"{len(files)} PNG files"
     elif path.suffix.lower() == ".npy":
@@ -231,38 +246,54 @@ def read_user_images(path: Path) -> np.ndarray:
         try:
             array = np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
-            raise InputError(f"{path} cannot be read as a .npy array ({exc})",
-                             "save it with numpy.save") from None  # fmt: skip
+            raise InputError(
+                f"{path} cannot be read as a .npy array ({exc})", "save it with numpy.save"
+            ) from None
         if array.ndim == 4 and 1 in (array.shape[1], array.shape[3]):
             array = array[:, 0] if array.shape[1] == 1 else array[..., 0]
         if array.ndim != 3:
-            raise InputError(f"{path} has shape {array.shape}, not (n, size, size)",
-                             "store grayscale images as an array of shape (n, size, size)")  # fmt: skip
-        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-            raise InputError(f"{path} holds {array.dtype} values, not real numbers",
-                             "store the images as float32")  # fmt: skip
+            raise InputError(
+                f"{path} has shape {array.shape}, not (n, size, size)",
+                "store grayscale images as an array of shape (n, size, size)",
+            )
+        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(
+            array.dtype, np.complexfloating
+        ):
+            raise InputError(
+                f"{path} holds {array.dtype} values, not real numbers",
+                "store the images as float32",
+            )
         source = f".npy array {array.shape}"
     elif not path.exists():
         raise InputError(f"{path} does not exist", "give a folder of PNGs or a .npy file")
     else:
-        raise InputError(f"{path} is neither a folder of PNGs nor a .npy file",
-                         "give a folder of PNGs or a .npy file")  # fmt: skip
+        raise InputError(
+            f"{path} is neither a folder of PNGs nor a .npy file",
+            "give a folder of PNGs or a .npy file",
+        )
     array = np.asarray(array, dtype=np.float32)
     if len(array) == 0:
         raise InputError(f"{path} holds no images ({source})", "give at least two images")
     if array.shape[1] != array.shape[2]:
-        raise InputError(f"the images in {path} are {array.shape[2]}x{array.shape[1]}, not square",
-                         "crop or pad them to a square size")  # fmt: skip
+        raise InputError(
+            f"the images in {path} are {array.shape[2]}x{array.shape[1]}, not square",
+            "crop or pad them to a square size",
+        )
     check_size(array.shape[1])
     bad = ~np.isfinite(array)
     if bad.any():
         which = np.flatnonzero(bad.any(axis=(1, 2)))
-        raise InputError(f"{len(which)} image(s) in {path} contain NaN or infinite values "
-                         f"(first: index {which[0]})", "remove or repair those images")  # fmt: skip
+        raise InputError(
+            f"{len(which)} image(s) in {path} contain NaN or infinite values "
+            f"(first: index {which[0]})",
+            "remove or repair those images",
+        )
     if array.min() < 0 or array.max() > 1:
-        raise InputError(f"the values in {path} span [{array.min():.4g}, {array.max():.4g}], "
-                         "outside [0, 1] (the generator ends in a sigmoid)",
-                         "rescale the images to [0, 1]")  # fmt: skip
+        raise InputError(
+            f"the values in {path} span [{array.min():.4g}, {array.max():.4g}], "
+            "outside [0, 1] (the generator ends in a sigmoid)",
+            "rescale the images to [0, 1]",
+        )
     if len(array) < 2:
         raise InputError(f"{path} holds a single image", "give at least two (training + held out)")
     return array
@@ -273,8 +304,9 @@ def dataset_from_images(
 ) -> BlobDataset:
     """Split users' images at random (seeded) into training and held-out sets."""
     if not 0 < heldout_fraction < 1:
-        raise InputError(f"--heldout-fraction must be in (0, 1), got {heldout_fraction}",
-                         "use e.g. 0.2")  # fmt: skip
+        raise InputError(
+            f"--heldout-fraction must be in (0, 1), got {heldout_fraction}", "use e.g. 0.2"
+        )
     n = len(images)
     n_held = min(n - 1, max(1, round(heldout_fraction * n)))
     order = np.random.default_rng(np.random.SeedSequence(seed)).permutation(n)
@@ -302,8 +334,9 @@ def _write_params(group: h5py.Group, params: BlobParams) -> None:
 
 
 def _read_params(group: h5py.Group) -> BlobParams:
-    return BlobParams(count=group["count"][()],
-                      **{k: group[k][()].astype(np.float64) for k in PARAM_KEYS})  # fmt: skip
+    return BlobParams(
+        count=group["count"][()], **{k: group[k][()].astype(np.float64) for k in PARAM_KEYS}
+    )
 
 
 def save_dataset(dataset: BlobDataset, path: Path) -> None:
@@ -320,8 +353,9 @@ def save_dataset(dataset: BlobDataset, path: Path) -> None:
             ("heldout", dataset.heldout, dataset.heldout_params),
         ):
             g = f.create_group(name)
-            g.create_dataset("images", data=images.astype(np.float32), compression="gzip",
-                             shuffle=True)  # fmt: skip
+            g.create_dataset(
+                "images", data=images.astype(np.float32), compression="gzip", shuffle=True
+            )
             if params is not None:
                 _write_params(g.create_group("params"), params)
         f.attrs["format_version"] = DATA_FORMAT_VERSION
@@ -334,13 +368,16 @@ def load_dataset(path: Path) -> BlobDataset:
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"data file {path} does not exist",
-                         "build it with `scigan data blobs --out DIR`")  # fmt: skip
+        raise InputError(
+            f"data file {path} does not exist", "build it with `scigan data blobs --out DIR`"
+        )
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format_version") != DATA_FORMAT_VERSION or "train" not in f:
-                raise InputError(f"{path} is not a scigan blob data set",
-                                 "build it with `scigan data blobs --out DIR`")  # fmt: skip
+                raise InputError(
+                    f"{path} is not a scigan blob data set",
+                    "build it with `scigan data blobs --out DIR`",
+                )
             out = {}
             for name in ("train", "heldout"):
                 g = f[name]
@@ -348,8 +385,10 @@ def load_dataset(path: Path) -> BlobDataset:
                 out[name] = (g["images"][()].astype(np.float32), params)
             meta = json.loads(f.attrs["meta"])
     except OSError as exc:
-        raise InputError(f"{path} cannot be read as HDF5 ({exc})",
-                         "rebuild it with `scigan data blobs --out DIR`") from None  # fmt: skip
+        raise InputError(
+            f"{path} cannot be read as HDF5 ({exc})",
+            "rebuild it with `scigan data blobs --out DIR`",
+        ) from None
     return BlobDataset(out["train"][0], out["heldout"][0], out["train"][1], out["heldout"][1], meta)
 
 
@@ -363,8 +402,9 @@ def save_grid(path: Path, images: np.ndarray, columns: int = 8, title: str | Non
     n = len(images)
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.2 + (0.3 if title else 0)),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(columns * 1.2, rows * 1.2 + (0.3 if title else 0)), squeeze=False
+    )
     for ax in axes.ravel():
         ax.axis("off")
     for ax, im in zip(axes.ravel(), images, strict=False):

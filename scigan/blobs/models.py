@@ -77,7 +77,9 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def layer_shapes(module: nn.Module, x: Tensor) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+def layer_shapes(
+    module: nn.Module, x: Tensor
+) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
     """(layer kind, input shape, output shape) of every weighted layer for one forward pass of
     `x` (used to count FLOPs analytically)."""
     shapes: list = []
