@@ -124,15 +124,23 @@ def nearest_distances(
     a: np.ndarray, b: np.ndarray, exclude_self: bool = False, k: int = 1, chunk: int = 1024
 ) -> np.ndarray:
     """Distance from each row of `a` to its k-th nearest row of `b` (k = 1: the nearest).
-    With `exclude_self` (a is b), each row's zero distance to itself is skipped."""
+    With `exclude_self` (a is b), each row's zero distance to itself is skipped.
+
+    Candidates come from fast matrix-product distances; the distances to the best few are then
+    recomputed directly, so an exact copy is at distance exactly 0.
+    """
     fa, fb = _flat(a), _flat(b)
     out = np.empty(len(fa))
+    m = min(len(fb) - (1 if exclude_self else 0), k + 4)
     for start in range(0, len(fa), chunk):
-        d = torch.cdist(fa[start : start + chunk], fb)
+        rows = fa[start : start + chunk]
+        d = torch.cdist(rows, fb)
         if exclude_self:
-            rows = torch.arange(d.shape[0])
-            d[rows, rows + start] = float("inf")
-        out[start : start + chunk] = torch.kthvalue(d, k, dim=1).values.numpy()
+            r = torch.arange(d.shape[0])
+            d[r, r + start] = float("inf")
+        cand = torch.topk(d, m, dim=1, largest=False).indices  # (rows, m)
+        exact = torch.linalg.vector_norm(rows[:, None, :] - fb[cand], dim=-1)
+        out[start : start + chunk] = torch.kthvalue(exact, k, dim=1).values.numpy()
     return out
 
 
@@ -233,12 +241,12 @@ def mmd2_unbiased(fa: np.ndarray, fb: np.ndarray) -> float:
 def kernel_distance(
     fa: np.ndarray, fb: np.ndarray, subsets: int, subset_size: int, rng: np.random.Generator
 ) -> float:
-    """KID: the unbiased MMD² averaged over random subsets (without replacement within one)."""
-    size = min(subset_size, len(fa), len(fb))
+    """KID: the unbiased MMD² averaged over random subsets of up to `subset_size` points of each
+    set (drawn without replacement within a subset)."""
+    na, nb = min(subset_size, len(fa)), min(subset_size, len(fb))
     values = [
         mmd2_unbiased(
-            fa[rng.choice(len(fa), size, replace=False)],
-            fb[rng.choice(len(fb), size, replace=False)],
+            fa[rng.choice(len(fa), na, replace=False)], fb[rng.choice(len(fb), nb, replace=False)]
         )
         for _ in range(subsets)
     ]
