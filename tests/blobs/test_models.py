@@ -45,3 +45,19 @@ def test_other_square_sizes(size):
     x = g(torch.randn(2, 128))
     assert x.shape == (2, 1, size, size)
     assert d(x).shape == (2, 1)
+
+
+def test_one_channel_conv_is_conv2d():
+    from scigan.blobs.models import OneChannelConv2d, _OneChannelSameConv
+
+    torch.manual_seed(0)
+    conv = OneChannelConv2d(6, 5).double()
+    x = torch.randn(2, 6, 7, 9, dtype=torch.double, requires_grad=True)
+    ref = torch.nn.functional.conv2d(x, conv.weight, conv.bias, padding=2)
+    torch.testing.assert_close(_OneChannelSameConv.apply(x, conv.weight, conv.bias), ref)
+    assert torch.autograd.gradcheck(_OneChannelSameConv.apply, (x, conv.weight, conv.bias))
+    conv = conv.float()
+    x = torch.randn(3, 6, 8, 8).contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(
+        conv(x), torch.nn.functional.conv2d(x, conv.weight, conv.bias, padding=2)
+    )
