@@ -18,7 +18,7 @@ def test_flops_per_training_step_from_layer_shapes():
         4 * 4 * 64 * 128 * 16,
         2048,
     ]
-    # 4 G passes (fwd twice, weight grads, input grads but the dense layer) and 6 D passes
-    # (fwd on 2B and B, weight grads on 2B, input grads on 2B but layer 1, and on B).
-    assert step_flops(1, g, d) == 2 * 659_042_304
-    assert step_flops(64, g, d) == 64 * 1_318_084_608
+    # 4 G passes (fwd twice, weight grads, input grads but the dense layer) and 8 D passes
+    # (fwd on 2B and B, weight grads on 2B, input grads on 2B but layer 1, and all on B).
+    assert step_flops(1, g, d) == 2 * 667_697_152
+    assert step_flops(64, g, d) == 64 * 1_335_394_304
