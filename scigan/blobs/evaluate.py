@@ -328,29 +328,32 @@ def _statistics_figure(
 
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
     named = {"training": train, **sets}
+    top_intensity = 1.5 * float(m.total_intensity(train).max())
+    bins = (np.arange(-0.5, 31.5), np.linspace(0, top_intensity, 51), np.linspace(0, 8, 41))
+    heights = []
     for name, images in named.items():
+        real = name == "training"
         style = dict(
-            histtype="step",
-            density=True,
-            lw=2 if name == "training" else 1.2,
-            color="k" if name == "training" else None,
-            label=name,
+            histtype="step", lw=2 if real else 1.2, color="k" if real else None, label=name
         )
-        with warnings.catch_warnings():  # a constant set has a degenerate histogram
-            warnings.simplefilter("ignore", RuntimeWarning)
-            axes[0].hist(m.peak_counts(images, thr), bins=np.arange(-0.5, 16.5), **style)
-            axes[1].hist(m.total_intensity(images), bins=40, **style)
-        widths = m.peak_widths(images, thr)
-        if len(widths):
-            axes[2].hist(widths, bins=np.linspace(0, 8, 41), **style)
+        values = (
+            np.minimum(m.peak_counts(images, thr), 30),  # the last bin: 30 or more
+            np.minimum(m.total_intensity(images), top_intensity),
+            m.peak_widths(images, thr),
+        )
+        for ax, v, edges in zip(axes[:3], values, bins, strict=True):
+            if len(v):
+                weights = np.full(len(v), 1 / len(v))  # shares; constant sets are fine
+                h, _, _ = ax.hist(v, bins=edges, weights=weights, **style)
+                if real:
+                    heights.append(float(np.max(h)))
         spectrum = m.radial_power_spectrum(images).mean(0)
         axes[3].semilogy(
-            np.arange(1, len(spectrum) + 1),
-            spectrum,
-            "k-" if name == "training" else "-",
-            lw=style["lw"],
-            label=name,
+            np.arange(1, len(spectrum) + 1), spectrum, "k-" if real else "-", lw=style["lw"]
         )
+    for ax, h in zip(axes[:3], heights, strict=False):
+        ax.set_ylim(0, 2.5 * h)  # scaled to the training data; a collapsed set's spike is cut
+        ax.set_ylabel("share")
     for ax, title in zip(
         axes,
         (
