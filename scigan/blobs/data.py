@@ -9,8 +9,9 @@ Intensity scaling (the thesis does not state one; its generator ends in a sigmoi
 blobs exceed 1): every image is divided by the same constant, `divisor` = 5, then clipped to
 [0, 1]. A fixed divisor keeps intensities comparable across images (peak heights and total
 intensity keep their meaning, unlike a per-image maximum); no sum of blobs exceeded 5 in 100,000
-test images (median maximum 1.9), and the number of clipped pixels is stored anyway. The true parameters of every
-blob (count, centers, widths) are stored per image: they are the ground truth for the metrics.
+test images (median maximum 1.9), and the number of clipped pixels is stored anyway. The true
+parameters of every blob (count, centers, widths) are stored per image: they are the ground
+truth for the metrics.
 
 Seeds: the training and held-out sets draw from two independent streams spawned from one
 numpy SeedSequence.
