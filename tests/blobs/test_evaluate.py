@@ -90,3 +90,45 @@ def test_train_sample_evaluate_end_to_end(tmp_path: Path, capsys):
         "blob_statistics.png",
     }
     assert metrics_table(metrics).count("\n") == 5 and "| baseline_one_image |" in out
+
+
+def test_users_images_train_and_evaluate(tmp_path: Path):
+    from scigan.blobs.data import dataset_from_images
+
+    rng = np.random.default_rng(0)
+    images = build_dataset(60, 1, size=16, seed=1).train * rng.uniform(0.5, 1.0, (60, 1, 1))
+    np.save(tmp_path / "mine.npy", images.astype(np.float32))
+    with pytest.raises(SystemExit) as exc:
+        main(
+            ["data", "blobs", "--images", str(tmp_path / "mine.npy"), "--out", str(tmp_path / "d")]
+        )
+    assert exc.value.code == 0
+    from scigan.blobs.data import load_dataset, read_user_images
+
+    d = load_dataset(tmp_path / "d" / "blobs.h5")
+    assert (len(d.train), len(d.heldout), d.train_params, d.meta["source"]) == (
+        48,
+        12,
+        None,
+        str(tmp_path / "mine.npy"),
+    )
+    expected = dataset_from_images(read_user_images(tmp_path / "mine.npy"), 0.2, 0)
+    np.testing.assert_array_equal(d.train, expected.train)
+    case = load_case_study("blobs")
+    config = resolve_case_config(
+        case,
+        None,
+        [f"data.path={tmp_path / 'd' / 'blobs.h5'}", "num_threads=1", "train.batch_size=16",
+         "train.epochs=1", "log.tensorboard=false", *ENCODER],
+    )  # fmt: skip
+    case.train(config, tmp_path / "run", None, False)
+    case.evaluate(tmp_path / "run", None, False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert [
+        k for k in metrics if k in ("generated", "heldout_floor") or k.startswith("baseline")
+    ] == [
+        "generated",
+        "heldout_floor",
+        "baseline_one_image",
+    ]
+    assert metrics["peak_detector_on_heldout"] is None and metrics["n_samples"] == 12
