@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.models import Discriminator, Generator
+from scigan.core.losses import bce_generator_loss
 
 
 def build_models(config: BlobsConfig, image_size: int = 32) -> tuple[Generator, Discriminator]:
@@ -112,9 +113,7 @@ class BlobGanStep:
         try:
             with self.autocast():
                 fake_logits = d(g(z_g))
-            loss_g = F.binary_cross_entropy_with_logits(
-                fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float32)
-            )
+            loss_g = bce_generator_loss(fake_logits.float())
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             self.opt_g.step()
