@@ -1,0 +1,139 @@
+"""Blob DCGAN benchmarks: training samples/s and achieved GFLOP/s at batch 64, fp32 (plain eager
+and scigan's default layout) and bfloat16 autocast, against the machine's matmul peaks."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from scigan.core.bench import matmul_peak_gflops
+from scigan.core.config import validate
+from scigan.core.registry import load_case_study, resolve_case_config
+
+# A straightforward Keras implementation of the same models on 2 cores (issue 4).
+KERAS_REFERENCE_SAMPLES_PER_S = 100
+
+
+def layer_macs(model: nn.Module, x: torch.Tensor) -> list[tuple[str, int]]:
+    """(layer, multiply-adds per sample) of each weighted layer, from its shapes."""
+    from scigan.blobs.models import layer_shapes
+
+    out = []
+    modules = [
+        m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d)
+    ]
+    for m, (kind, shape_in, shape_out) in zip(modules, layer_shapes(model, x), strict=True):
+        if isinstance(m, nn.Linear):
+            macs = m.in_features * m.out_features
+        elif isinstance(m, nn.ConvTranspose2d):  # every input pixel meets the whole kernel
+            macs = (
+                shape_in[2] * shape_in[3] * m.in_channels * m.out_channels * m.weight[0, 0].numel()
+            )
+        else:  # every output pixel meets the whole kernel
+            macs = (
+                shape_out[2]
+                * shape_out[3]
+                * m.in_channels
+                * m.out_channels
+                * m.weight[0, 0].numel()
+            )
+        out.append((kind, macs))
+    return out
+
+
+def step_flops(batch: int, generator: nn.Module, discriminator: nn.Module, size: int = 32) -> int:
+    """FLOPs (2 per multiply-add) of one thesis iteration, counting only the work it needs:
+
+    D step: G forward (B), D forward on 2B, D weight grads (2B), D input grads but layer 1 (2B).
+    G step: G forward (B), D forward (B), D input grads, all layers (B; no D weight grads),
+            G weight grads (B), G input grads but layer 1 (B).
+    Activations, losses and Adam are left out (they are below 1 % here).
+    """
+    with torch.no_grad():
+        g_layers = layer_macs(generator, torch.zeros(1, generator.noise_dim))
+        d_layers = layer_macs(discriminator.eval(), torch.zeros(1, 1, size, size))
+    discriminator.train()
+    g = sum(m for _, m in g_layers)
+    d = sum(m for _, m in d_layers)
+    g1, d1 = g_layers[0][1], d_layers[0][1]
+    per_sample = g + 2 * d + 2 * d + 2 * (d - d1) + g + d + d + g + (g - g1)
+    return 2 * batch * per_sample
+
+
+def _rate(task, steps: int, warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        task.train_step()
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            losses = task.train_step()
+        float(losses["loss_d"])  # wait for the device
+        best = max(best, steps / (time.perf_counter() - start))
+    return best
+
+
+def run_bench(quick: bool = False) -> dict:
+    from scigan.blobs.config import BlobsConfig
+    from scigan.blobs.data import build_dataset
+    from scigan.blobs.models import OneChannelConv2d
+    from scigan.blobs.train import BlobGanTask
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    images = build_dataset(640, 1, seed=0).train
+    peak = matmul_peak_gflops(device=device.type)
+    # bf16 GEMMs without hardware support can be orders of magnitude slower: a small size.
+    bf16_n = 2048 if device.type == "cuda" else 256
+    peak_bf16 = matmul_peak_gflops(bf16_n, repeats=2, device=device.type, dtype=torch.bfloat16)
+    case = load_case_study("blobs")
+    results: dict = {
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "fp32_matmul_peak_gflops": round(peak, 1),
+        "bf16_matmul_peak_gflops": round(peak_bf16, 1),
+        "bf16_matmul_size": bf16_n,
+        "keras_reference_samples_per_s": KERAS_REFERENCE_SAMPLES_PER_S,
+        "training": [],
+    }
+    variants = [
+        ("fp32 eager (NCHW, stock convolutions)", "fp32", False, False),
+        ("fp32 scigan default (channels_last, GEMM 1-channel conv)", "fp32", True, True),
+        ("bf16 autocast (channels_last)", "bf16", True, True),
+    ]
+    for name, precision, channels_last, fast in variants:
+        sets = [
+            "data.path=x",
+            "train.batch_size=64",
+            f"train.precision={precision}",
+            f"train.channels_last={str(channels_last).lower()}",
+        ]
+        cfg = validate(BlobsConfig, resolve_case_config(case, None, sets))
+        task = BlobGanTask(cfg, images, device)
+        for m in task.generator.modules():
+            if isinstance(m, OneChannelConv2d):
+                m.fast = fast
+        slow = precision == "bf16" and device.type == "cpu"
+        if quick:
+            steps, warmup, repeats = 1, 1, 1
+        elif slow:
+            steps, warmup, repeats = 2, 1, 1
+        else:
+            steps, warmup, repeats = 8, 2, 2
+        rate = _rate(task, steps, warmup, repeats)
+        flops = step_flops(64, task.generator, task.discriminator)
+        gflops = rate * flops / 1e9
+        results["training"].append(
+            {
+                "variant": name,
+                "batch_size": 64,
+                "steps_per_s": round(rate, 3),
+                "samples_per_s": round(rate * 64, 2),
+                "gflop_per_step": round(flops / 1e9, 2),
+                "gflops": round(gflops, 1),
+                "fraction_of_fp32_peak": round(gflops / peak, 3),
+                "vs_keras": round(rate * 64 / KERAS_REFERENCE_SAMPLES_PER_S, 3),
+            }
+        )
+    return results

@@ -1,0 +1,93 @@
+"""Validated shape of the blob configuration (values live in defaults.yaml)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    path: str | None
+    n_train: PositiveInt
+    n_heldout: PositiveInt
+
+
+class ModelConfig(_Strict):
+    noise_dim: PositiveInt
+    leaky_slope: float = Field(ge=0)
+    dropout: float = Field(ge=0, lt=1)
+
+
+class TrainConfig(_Strict):
+    epochs: PositiveInt
+    batch_size: PositiveInt
+    lr_generator: float = Field(gt=0)
+    lr_discriminator: float = Field(gt=0)
+    adam_betas: tuple[float, float]
+    adam_eps: float = Field(gt=0)
+    real_label: float
+    fake_label: float
+    label_noise: float = Field(ge=0)
+    precision: Literal["fp32", "bf16"]
+    channels_last: bool
+
+
+class LogConfig(_Strict):
+    every: PositiveInt
+    checkpoint_every_epochs: PositiveInt
+    grid_every_epochs: int = Field(ge=0)
+    grid_count: PositiveInt
+    tensorboard: bool
+
+
+class EncoderConfig(_Strict):
+    features: PositiveInt
+    epochs: PositiveInt
+    n_images: PositiveInt
+    batch_size: PositiveInt
+    lr: float = Field(gt=0)
+
+
+class CollapseRule(_Strict):
+    min_diversity_ratio: float = Field(ge=0)
+    max_duplicate_rate: float = Field(ge=0, le=1)
+    duplicate_quantile: float = Field(gt=0, lt=1)
+
+
+class EvaluateConfig(_Strict):
+    n_samples: PositiveInt | None
+    peak_threshold: float = Field(ge=0)
+    prdc_k: PositiveInt
+    kd_subsets: PositiveInt
+    kd_subset_size: PositiveInt
+    copy_quantile: float = Field(gt=0, lt=1)
+    collapse: CollapseRule
+    encoder: EncoderConfig
+
+
+class BlobsConfig(_Strict):
+    seed: int
+    device: str
+    num_threads: int
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+    log: LogConfig
+    evaluate: EvaluateConfig
+
+
+def defaults_path() -> Path:
+    return Path(str(resources.files("scigan.blobs") / "defaults.yaml"))
+
+
+def bundled_config(name: str) -> Path | None:
+    """A named recipe shipped with the package (e.g. "collapse", "quick"), or None."""
+    path = Path(str(resources.files("scigan.blobs") / "configs" / f"{name}.yaml"))
+    return path if path.is_file() else None

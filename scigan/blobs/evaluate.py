@@ -1,0 +1,376 @@
+"""`scigan evaluate` for blob runs: the generator against held-out images and baselines.
+
+Every set of n images goes through the same metrics (metrics.py), against the training images:
+    generated              samples of the trained generator
+    heldout_floor          n held-out real images: what real data scores
+    baseline_wrong_params  blobs drawn from the wrong distribution (1-5 blobs, sigma U[1, 3),
+                           centers U[0, 32)); synthetic data sets only
+    baseline_one_image     n copies of one training image: a fully collapsed generator
+Distribution statistics (Wasserstein distances, power spectrum, FD, KD, memorization) compare
+with all training images; size-dependent ones (diversity, duplicates, PRDC) with a fixed random
+sample of n training images.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scigan.blobs.config import BlobsConfig
+from scigan.core.checkpoint import atomic_write_json
+from scigan.core.config import validate
+from scigan.core.device import resolve_device, set_threads
+from scigan.core.logs import read_jsonl
+from scigan.core.rundir import RunDir
+
+TABLE_COLUMNS = (
+    "peak_count_mean",
+    "w1_peak_count",
+    "w1_total_intensity",
+    "w1_width",
+    "spectrum_distance",
+    "diversity_ratio",
+    "duplicate_rate",
+    "mode_collapse",
+    "copy_rate",
+    "fd",
+    "kd",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+)
+
+
+class Reference:
+    """Everything about the real training images that every set is compared with."""
+
+    def __init__(
+        self,
+        train: np.ndarray,
+        heldout: np.ndarray,
+        n: int,
+        cfg: BlobsConfig,
+        rng: np.random.Generator,
+        encoder=None,
+    ):
+        from scigan.blobs import metrics as m
+
+        e = cfg.evaluate
+        self.cfg, self.train, self.encoder = cfg, train, encoder
+        self.sample = train[np.sort(rng.choice(len(train), min(n, len(train)), replace=False))]
+        self.peaks = m.peak_counts(train, e.peak_threshold)
+        self.intensity = m.total_intensity(train)
+        self.widths = m.peak_widths(train, e.peak_threshold)
+        self.spectra = m.radial_power_spectrum(train)
+        self.duplicate_threshold = m.duplicate_threshold(self.sample, e.collapse.duplicate_quantile)
+        # Memorization scale: how close held-out real images come to the training set.
+        self.heldout_nn = m.nearest_distances(heldout, train)
+        self.copy_threshold = float(np.quantile(self.heldout_nn, e.copy_quantile))
+        if encoder is not None:
+            from scigan.blobs.encoder import encode
+
+            self.features = encode(encoder, train)
+            self.sample_features = encode(encoder, self.sample)
+
+
+def set_metrics(images: np.ndarray, ref: Reference, seed: int) -> dict[str, Any]:
+    """All metrics of one set of images (n, s, s) against the reference."""
+    from scigan.blobs import metrics as m
+
+    e = ref.cfg.evaluate
+    peaks = m.peak_counts(images, e.peak_threshold)
+    intensity = m.total_intensity(images)
+    widths = m.peak_widths(images, e.peak_threshold)
+    diversity = m.diversity_ratio(images, ref.sample)
+    duplicates = m.duplicate_rate(images, ref.duplicate_threshold)
+    nn_train = m.nearest_distances(images, ref.train)
+    out: dict[str, Any] = {
+        "n": len(images),
+        "peak_count_mean": float(peaks.mean()),
+        "peak_count_hist": {str(k): int(v) for k, v in enumerate(np.bincount(peaks)) if v},
+        "w1_peak_count": m.wasserstein_1d(peaks, ref.peaks),
+        "total_intensity_mean": float(intensity.mean()),
+        "w1_total_intensity": m.wasserstein_1d(intensity, ref.intensity),
+        "width_mean": float(widths.mean()) if len(widths) else None,
+        "w1_width": m.wasserstein_1d(widths, ref.widths),
+        "spectrum_distance": m.spectrum_distance(m.radial_power_spectrum(images), ref.spectra),
+        "diversity_ratio": diversity,
+        "duplicate_rate": duplicates,
+        "mode_collapse": m.mode_collapse(
+            diversity, duplicates, e.collapse.min_diversity_ratio, e.collapse.max_duplicate_rate
+        ),
+        "nn_train_median": float(np.median(nn_train)),
+        "copy_rate": m.copy_rate(nn_train, ref.copy_threshold),
+    }
+    if ref.encoder is not None:
+        from scigan.blobs.encoder import encode
+
+        f = encode(ref.encoder, images)
+        out["fd"] = m.frechet_distance(f, ref.features)
+        out["kd"] = m.kernel_distance(
+            f, ref.features, e.kd_subsets, e.kd_subset_size, np.random.default_rng(seed)
+        )
+        out.update(m.prdc(ref.sample_features, f, e.prdc_k))
+    return out
+
+
+def evaluate_sets(sets: dict[str, np.ndarray], ref: Reference, seed: int) -> dict[str, Any]:
+    return {name: set_metrics(images, ref, seed) for name, images in sets.items()}
+
+
+def baseline_sets(dataset, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    from scigan.blobs.data import WRONG, generate_blobs
+
+    sets = {}
+    if dataset.meta.get("source") == "synthetic":
+        sets["baseline_wrong_params"] = generate_blobs(
+            n, rng, dataset.size, dataset.meta["divisor"], WRONG
+        )[0]
+    one = dataset.train[rng.integers(len(dataset.train))]
+    sets["baseline_one_image"] = np.repeat(one[None], n, axis=0)
+    return sets
+
+
+def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
+    from scigan.blobs.casestudy import load_generator
+    from scigan.blobs.data import load_dataset
+    from scigan.blobs.encoder import load_or_train_encoder
+    from scigan.blobs.metrics import peak_counts
+    from scigan.blobs.train import generate, seeds
+
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if progress:
+            print(
+                f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True
+            )
+
+    cfg = validate(BlobsConfig, run.read_config())
+    set_threads(cfg.num_threads)
+    device = resolve_device(cfg.device)
+    _, generator, step = load_generator(run, device)
+    data_path = Path(cfg.data.path)
+    dataset = load_dataset(data_path)
+    n = n or cfg.evaluate.n_samples or len(dataset.heldout)
+    seed = seeds(cfg.seed)["evaluate"]
+    rng = np.random.default_rng(seed)
+
+    say(f"sampling {n} images from step {step}")
+    sets: dict[str, np.ndarray] = {"generated": generate(generator, n, seed, device)}
+    replace = n > len(dataset.heldout)
+    sets["heldout_floor"] = dataset.heldout[rng.choice(len(dataset.heldout), n, replace=replace)]
+    sets.update(baseline_sets(dataset, n, rng))
+
+    enc = cfg.evaluate.encoder
+    say("feature encoder (trained once per data set, then reused)")
+    encoder, encoder_info = load_or_train_encoder(
+        data_path.parent,
+        dataset.meta["sha256"],
+        dataset.train,
+        enc.features,
+        enc.epochs,
+        enc.n_images,
+        enc.batch_size,
+        enc.lr,
+        seed=0,
+    )
+    say(f"metrics for {', '.join(sets)}")
+    ref = Reference(dataset.train, dataset.heldout, n, cfg, rng, encoder)
+    metrics = evaluate_sets(sets, ref, seed)
+
+    detector = None
+    if dataset.heldout_params is not None:
+        found = peak_counts(dataset.heldout, cfg.evaluate.peak_threshold)
+        true = dataset.heldout_params.count
+        detector = {
+            "exact_share": float(np.mean(found == true)),
+            "mean_detected": float(found.mean()),
+            "mean_true": float(true.mean()),
+        }
+    spe = max(1, len(dataset.train) // cfg.train.batch_size)
+    result = {
+        "case_study": "blobs",
+        "run_dir": str(run.path),
+        "step": step,
+        "epoch": step / spe,
+        "n_samples": n,
+        "data": {
+            k: dataset.meta.get(k)
+            for k in ("source", "size", "n_train", "n_heldout", "scaling", "sha256")
+        },
+        "encoder": encoder_info,
+        **metrics,
+        "peak_detector_on_heldout": detector,
+        "notes": {
+            "w1_*": "1-D Wasserstein distance of the set's distribution (peaks per image, total "
+            "intensity per image, width sqrt(sx*sy) per peak) from the training images'",
+            "peaks": f"3x3 strict local maxima above {cfg.evaluate.peak_threshold}; "
+            "peak_detector_on_heldout compares them with the true blob counts",
+            "spectrum_distance": "RMS of log10 ratio of radially averaged power spectra",
+            "diversity_ratio": "mean pairwise pixel distance in units of the set's RMS pixel "
+            "value, over the same for n training images",
+            "duplicate_rate": "share of samples with another sample closer (relative to the "
+            "set's mean pairwise distance) than the "
+            f"{cfg.evaluate.collapse.duplicate_quantile} quantile of real nearest-neighbour "
+            "distances",
+            "mode_collapse": f"diversity_ratio < {cfg.evaluate.collapse.min_diversity_ratio} or "
+            f"duplicate_rate > {cfg.evaluate.collapse.max_duplicate_rate}",
+            "copy_rate": "share of samples closer to a training image than the "
+            f"{cfg.evaluate.copy_quantile} quantile of held-out images' nearest-training "
+            "distances (memorization; real held-out images score that quantile)",
+            "fd_kd_prdc": "on the encoder's features; PRDC (Naeem et al. 2020, k="
+            f"{cfg.evaluate.prdc_k}) against n training images",
+            "heldout_floor_sampled_with_replacement": replace,
+        },
+    }
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    atomic_write_json(run.metrics_file, result)
+    say("figures")
+    figures = write_figures(run, result, sets, dataset.train, ref, spe)
+    return (
+        f"{run.metrics_file} (step {step}, epoch {result['epoch']:.2f}, {n} samples, "
+        f"{result['seconds']:.1f} s)\n"
+        + metrics_table(result)
+        + "\nfigures: "
+        + ", ".join(str(f) for f in figures)
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def metrics_table(result: dict[str, Any]) -> str:
+    """A Markdown table of the headline metrics, one row per set."""
+    names = [k for k in result if k in ("generated", "heldout_floor") or k.startswith("baseline_")]
+    columns = [c for c in TABLE_COLUMNS if any(c in result[name] for name in names)]
+    lines = ["| set | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(_fmt(result[name].get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def write_figures(
+    run: RunDir,
+    result: dict,
+    sets: dict[str, np.ndarray],
+    train: np.ndarray,
+    ref: Reference,
+    steps_per_epoch: int,
+) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run.figures_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+
+    records = read_jsonl(run.log_file)
+    if records:
+        steps = np.array([r["step"] for r in records])
+        epochs = (steps - 1) // steps_per_epoch
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for key, label in (("loss_d", "discriminator"), ("loss_g", "generator")):
+            y = np.array([r[key] for r in records])
+            ax.plot(steps / steps_per_epoch, y, alpha=0.2, lw=0.5)
+            color = ax.lines[-1].get_color()
+            ids = np.unique(epochs)
+            means = [y[epochs == e].mean() for e in ids]
+            ax.plot(ids + 1, means, "o-", ms=3, color=color, label=f"{label} (epoch mean)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("binary cross-entropy")
+        ax.set_title("blob GAN losses (thesis Fig. 7)")
+        ax.legend()
+        fig.tight_layout()
+        paths.append(run.figures_dir / "losses.png")
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+
+    cols = 8
+    fig, axes = plt.subplots(2, cols, figsize=(cols * 1.3, 3))
+    for row, (images, label) in enumerate(
+        ((sets["generated"], "generated"), (sets["heldout_floor"], "real"))
+    ):
+        for j in range(cols):
+            ax = axes[row, j]
+            ax.imshow(images[j], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(label)
+    fig.suptitle("generated (top) and real (bottom) images (thesis Fig. 8)", fontsize=9)
+    fig.tight_layout()
+    paths.append(run.figures_dir / "generated_vs_real.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    thr = ref.cfg.evaluate.peak_threshold
+    return paths + [_statistics_figure(run, sets, train, thr, plt)]
+
+
+def _statistics_figure(
+    run: RunDir, sets: dict[str, np.ndarray], train: np.ndarray, thr: float, plt
+) -> Path:
+    from scigan.blobs import metrics as m
+
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    named = {"training": train, **sets}
+    top_intensity = 1.5 * float(m.total_intensity(train).max())
+    bins = (np.arange(-0.5, 31.5), np.linspace(0, top_intensity, 51), np.linspace(0, 8, 41))
+    heights = []
+    for name, images in named.items():
+        real = name == "training"
+        style = dict(
+            histtype="step", lw=2 if real else 1.2, color="k" if real else None, label=name
+        )
+        values = (
+            np.minimum(m.peak_counts(images, thr), 30),  # the last bin: 30 or more
+            np.minimum(m.total_intensity(images), top_intensity),
+            m.peak_widths(images, thr),
+        )
+        for ax, v, edges in zip(axes[:3], values, bins, strict=True):
+            if len(v):
+                weights = np.full(len(v), 1 / len(v))  # shares; constant sets are fine
+                h, _, _ = ax.hist(v, bins=edges, weights=weights, **style)
+                if real:
+                    heights.append(float(np.max(h)))
+        spectrum = m.radial_power_spectrum(images).mean(0)
+        axes[3].semilogy(
+            np.arange(1, len(spectrum) + 1), spectrum, "k-" if real else "-", lw=style["lw"]
+        )
+    for ax, h in zip(axes[:3], heights, strict=False):
+        ax.set_ylim(0, 2.5 * h)  # scaled to the training data; a collapsed set's spike is cut
+        ax.set_ylabel("share")
+    for ax, title in zip(
+        axes,
+        (
+            "detected peaks per image",
+            "total intensity per image",
+            "blob width sqrt(sx sy) at peaks (px)",
+            "radially averaged power spectrum",
+        ),
+        strict=True,
+    ):
+        ax.set_title(title, fontsize=10)
+    axes[3].set_xlabel("spatial frequency (cycles per image)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    path = run.figures_dir / "blob_statistics.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

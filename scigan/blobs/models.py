@@ -1,0 +1,160 @@
+"""The thesis blob DCGAN (§4.2.2, Tables 4-5).
+
+Keras's "same" padding for a 4x4 kernel at stride 2 on an even size pads one pixel on each side,
+which is PyTorch's padding=1 for both the convolution (32 -> 16 -> 8 -> 4) and the transposed
+convolution (8 -> 16 -> 32); the 5x5 convolution keeps 32x32 with padding 2. Keras defaults are
+kept where the thesis relied on them: Glorot-uniform kernels, zero biases. The LeakyReLU slope
+(0.2) and dropout rate (0.2) are not in the thesis; they are those of the Keras DCGAN example the
+thesis's recipe follows. The discriminator returns a logit; its sigmoid (Table 5) is applied
+inside the binary cross-entropy (the same function, computed stably).
+
+Other square sizes that are multiples of 8 work too (the dense layers change size with them).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+IMAGE_SIZE = 32
+
+
+class _OneChannelSameConv(torch.autograd.Function):
+    """A 'same' k x k convolution to ONE output channel as matrix products.
+
+    Forward: the k*k "tap" maps T = Z W (pixels x channels @ channels x k*k, one GEMM), then
+    out(p) = sum over taps t of T_t(p + offset_t) (k*k shifted adds). Backward: the k*k shifted
+    copies of the output gradient (unfold), then one GEMM each for the input and weight
+    gradients. Same math as conv2d; oneDNN's direct kernel is ~2x slower for one output channel.
+    """
+
+    @staticmethod
+    def forward(ctx, z: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+        b, c, h, w = z.shape
+        k = weight.shape[-1]
+        p = k // 2
+        zf = z.permute(0, 2, 3, 1).reshape(-1, c)
+        wm = weight[0].reshape(c, k * k)
+        taps = F.pad((zf @ wm).view(b, h, w, k * k), (0, 0, p, p, p, p))
+        out = taps[:, 0:h, 0:w, 0].clone()
+        for i in range(k):
+            for j in range(k):
+                if i or j:
+                    out += taps[:, i : i + h, j : j + w, i * k + j]
+        ctx.save_for_backward(zf, wm)
+        ctx.shape = (b, c, h, w, k)
+        return (out + bias).unsqueeze(1)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        zf, wm = ctx.saved_tensors
+        b, c, h, w, k = ctx.shape
+        shifted = F.unfold(grad.contiguous(), k, padding=k // 2)  # grad(p + offset)
+        g = shifted.flip(1).transpose(1, 2).reshape(-1, k * k)  # grad(p - offset)
+        grad_z = (g @ wm.t()).view(b, h, w, c).permute(0, 3, 1, 2)
+        grad_w = (zf.t() @ g).reshape(1, c, k, k)
+        return grad_z, grad_w, grad.sum().reshape(1)
+
+
+class OneChannelConv2d(nn.Conv2d):
+    """nn.Conv2d(c, 1, k, padding=k // 2) (odd k); on CPU in fp32 it runs as matrix products
+    (_OneChannelSameConv), elsewhere as the plain convolution. Parameters are those of Conv2d."""
+
+    def __init__(self, in_channels: int, kernel_size: int):
+        if kernel_size % 2 == 0:
+            raise ValueError("OneChannelConv2d needs an odd kernel size")
+        super().__init__(in_channels, 1, kernel_size, padding=kernel_size // 2)
+        self.fast = True  # False: always the stock convolution (for benchmarks)
+
+    def forward(self, x: Tensor) -> Tensor:
+        fast = (
+            self.fast
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and self.weight.dtype == torch.float32
+            and not torch.is_autocast_enabled("cpu")
+        )
+        if fast:
+            return _OneChannelSameConv.apply(x, self.weight, self.bias)
+        return super().forward(x)
+
+
+def _glorot(module: nn.Module) -> nn.Module:
+    for m in module.modules():
+        if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+class Generator(nn.Module):
+    """z (128) -> Dense 8192 -> 8x8x128 -> ConvT 128 k4 s2 -> LReLU -> ConvT 256 k4 s2 -> LReLU
+    -> Conv 1 k5 -> sigmoid: (n, 1, 32, 32) images in [0, 1]."""
+
+    def __init__(self, noise_dim: int = 128, slope: float = 0.2, image_size: int = IMAGE_SIZE):
+        super().__init__()
+        self.noise_dim, self.image_size = noise_dim, image_size
+        self.base = image_size // 4
+        self.dense = nn.Linear(noise_dim, self.base * self.base * 128)
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(128, 128, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            nn.ConvTranspose2d(128, 256, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            OneChannelConv2d(256, 5),
+            nn.Sigmoid(),
+        )
+        _glorot(self)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(self.dense(z).view(-1, 128, self.base, self.base))
+
+
+class Discriminator(nn.Module):
+    """(n, 1, 32, 32) -> Conv 32 k4 s2 -> LReLU -> Conv 64 k4 s2 -> LReLU -> Conv 128 k4 s2 ->
+    LReLU -> Flatten -> Dropout -> Dense 1 (logit)."""
+
+    def __init__(self, slope: float = 0.2, dropout: float = 0.2, image_size: int = IMAGE_SIZE):
+        super().__init__()
+        side = image_size // 8
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            nn.Conv2d(32, 64, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            nn.Conv2d(64, 128, 4, stride=2, padding=1),
+            nn.LeakyReLU(slope),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(side * side * 128, 1),
+        )
+        _glorot(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def layer_shapes(
+    module: nn.Module, x: Tensor
+) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """(layer kind, input shape, output shape) of every weighted layer for one forward pass of
+    `x` (used to count FLOPs analytically)."""
+    shapes: list = []
+    hooks = [
+        m.register_forward_hook(
+            lambda m, i, o: shapes.append((type(m).__name__, tuple(i[0].shape), tuple(o.shape)))
+        )
+        for m in module.modules()
+        if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d)
+    ]
+    try:
+        module(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return shapes
