@@ -117,6 +117,7 @@ def load_data(path: Path, heldout_fraction: float, temperatures: list[float] | N
         heldout=spins[:, n_train:],
         chains=int(params["chains"]),
         meta={"path": str(path.resolve()), "parameters": params, "n_train": int(n_train),
+              "indices": [int(i) for i in indices],
               "n_heldout": int(spins.shape[1] - n_train)},
     )
 
