@@ -41,7 +41,9 @@ def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
     return -fake_scores.mean(dim=-1)
 
 
-def gradient_penalty(critic, real: Tensor, fake: Tensor, epsilon: Tensor, sample_dims: int) -> Tensor:
+def gradient_penalty(
+    critic, real: Tensor, fake: Tensor, epsilon: Tensor, sample_dims: int
+) -> Tensor:
     """WGAN-GP penalty (eq. 3.7-3.8) without its weight: E[(||grad_x D(x_hat)||_2 - 1)^2].
 
     x_hat = epsilon * real + (1 - epsilon) * fake; `epsilon` broadcasts against the samples

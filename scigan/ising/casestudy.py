@@ -35,10 +35,16 @@ def _default_data() -> Path:
     if not DEFAULT_DATA.is_file():
         from scigan.ising import dataset
 
-        print(f"building the default Monte Carlo data set in {DEFAULT_DATA.parent} (~20 s)",
-              file=sys.stderr)
-        dataset.generate(dataset.make_protocol("equilibrium"), DEFAULT_DATA.parent,
-                         show_progress=True, figures=True)
+        print(
+            f"building the default Monte Carlo data set in {DEFAULT_DATA.parent} (~20 s)",
+            file=sys.stderr,
+        )
+        dataset.generate(
+            dataset.make_protocol("equilibrium"),
+            DEFAULT_DATA.parent,
+            show_progress=True,
+            figures=True,
+        )
     return DEFAULT_DATA.resolve()
 
 
@@ -94,8 +100,12 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
         temps = data.temperatures[members]
         what = "conditional GAN" if cfg.model.conditional else f"{len(members)} GAN(s)"
         if progress:
-            print(f"group {g + 1}/{len(plan)}: {what}, T = {temps[0]:g}..{temps[-1]:g}, "
-                  f"{steps} steps each", file=sys.stderr, flush=True)
+            print(
+                f"group {g + 1}/{len(plan)}: {what}, T = {temps[0]:g}..{temps[-1]:g}, "
+                f"{steps} steps each",
+                file=sys.stderr,
+                flush=True,
+            )
         task = IsingGanTask(cfg, temps, data.indices[members], data.train[members], device)
         result = run_training(task, group_dir(run, g), settings, max_steps)
         lines.append(f"group {g}: step {result.step}/{steps}")
@@ -136,13 +146,15 @@ def load_generators(run: RunDir, device: torch.device):
         K = 1 if cfg.model.conditional else len(members)
         generator, _ = build_models(cfg, K, L)
         generator.load_state_dict(state["task"]["generator"])
-        out.append((temperatures[members], indices[members], generator.to(device),
-                    int(state["step"])))
+        out.append(
+            (temperatures[members], indices[members], generator.to(device), int(state["step"]))
+        )
     return cfg, out
 
 
-def generate_lattices(run: RunDir, n: int, seed: int | None = None,
-                      temperatures: list[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def generate_lattices(
+    run: RunDir, n: int, seed: int | None = None, temperatures: list[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(temperatures, lattices (T, n, L, L) int8) from a trained run. Per-temperature runs give
     their grid; a conditional run any temperatures (default: its grid)."""
     from scigan.ising.train import CONDITIONAL_INDEX, generate, stream_seeds
@@ -160,8 +172,10 @@ def generate_lattices(run: RunDir, n: int, seed: int | None = None,
             lattices.append(generate(generator, n, [s], device, tt)[0])
         return temps, np.stack(lattices)
     if temperatures is not None:
-        raise InputError("a per-temperature run generates at its training temperatures only",
-                         "train a conditional run (--config conditional) for other temperatures")
+        raise InputError(
+            "a per-temperature run generates at its training temperatures only",
+            "train a conditional run (--config conditional) for other temperatures",
+        )
     all_t, all_x = [], []
     for temps, indices, generator, _ in groups:
         device = next(generator.parameters()).device
@@ -177,8 +191,10 @@ def sample(run_dir: Path, n: int, out: Path, seed: int | None) -> str:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, spins=lattices, temperatures=temps)
-    return (f"{out}: {n} lattices (±1 spins, int8) at each of {len(temps)} temperatures, "
-            f"arrays 'spins' (T, n, L, L) and 'temperatures'")
+    return (
+        f"{out}: {n} lattices (±1 spins, int8) at each of {len(temps)} temperatures, "
+        f"arrays 'spins' (T, n, L, L) and 'temperatures'"
+    )
 
 
 def evaluate(run_dir: Path, n: int | None, progress: bool) -> str:

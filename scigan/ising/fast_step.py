@@ -114,8 +114,9 @@ def score_gradients(critic: StackedCritic, record: CriticPass, weights: Tensor) 
     return [d_conv_w, d_conv_b, d_w1, d_b1, d_w2, d_b2]
 
 
-def penalty_gradients(critic: StackedCritic, record: CriticPass, rows: slice,
-                      weight: float) -> tuple[Tensor, list[Tensor]]:
+def penalty_gradients(
+    critic: StackedCritic, record: CriticPass, rows: slice, weight: float
+) -> tuple[Tensor, list[Tensor]]:
     """weight * E[(||grad_x D(x_hat)|| - 1)^2] per model (K,) over the chosen rows (x_hat),
     and its gradients for the critic's parameters (double backpropagation by hand)."""
     g = input_gradient(critic, record, rows)  # (K, m, P)
@@ -138,6 +139,12 @@ def penalty_gradients(critic: StackedCritic, record: CriticPass, rows: slice,
     d_conv_w = torch.zeros_like(critic.conv_weight)
     d_conv_w[:, :k2] = d_taps
     zero = torch.zeros_like
-    grads = [d_conv_w, zero(critic.conv_bias), d_w1, zero(critic.dense1_bias), d_w2,
-             zero(critic.dense2_bias)]
+    grads = [
+        d_conv_w,
+        zero(critic.conv_bias),
+        d_w1,
+        zero(critic.dense1_bias),
+        d_w2,
+        zero(critic.dense2_bias),
+    ]
     return penalty, grads

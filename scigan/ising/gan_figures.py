@@ -24,8 +24,10 @@ def _series(rows: list[dict], source: str, key: str) -> tuple[np.ndarray, np.nda
 
 def _panel(ax, rows, key, label, exact_key=None) -> None:
     t = np.array([r["temperature"] for r in rows])
-    for source, style, name in (("mc", "o-", "Monte Carlo (held out)"),
-                                ("generated", "s--", "GAN")):
+    for source, style, name in (
+        ("mc", "o-", "Monte Carlo (held out)"),
+        ("generated", "s--", "GAN"),
+    ):
         values, errors = _series(rows, source, key)
         ax.errorbar(t, values, yerr=errors, fmt=style, ms=3, capsize=2, label=name)
     if exact_key and "exact" in rows[0]:
@@ -53,9 +55,12 @@ def write_figures(directory: Path, rows: list[dict]) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     t = np.array([r["temperature"] for r in rows])
-    for key, label in (("generator", "generator"), ("critic_total", "critic (total)"),
-                       ("critic_wasserstein", "critic (Wasserstein term)"),
-                       ("critic_gp", "critic (gradient penalty)")):
+    for key, label in (
+        ("generator", "generator"),
+        ("critic_total", "critic (total)"),
+        ("critic_wasserstein", "critic (Wasserstein term)"),
+        ("critic_gp", "critic (gradient penalty)"),
+    ):
         ax.plot(t, [r["losses"][key] for r in rows], "o-", ms=3, label=label)
     ax.set_xlabel("T")
     ax.set_ylabel("loss (mean of the last logged steps)")

@@ -243,15 +243,14 @@ class StackedCritic(nn.Module):
         if self.conditional:
             patches = patches.transpose(2, 3)  # (K, N, P, Cin, k^2)
         patches = patches.reshape(K, N * P, -1)
-        h = F.leaky_relu(torch.baddbmm(self.conv_bias, patches, self.conv_weight),
-                         self.leaky_slope)
+        h = F.leaky_relu(torch.baddbmm(self.conv_bias, patches, self.conv_weight), self.leaky_slope)
         h = h.reshape(K, N, P, self.channels).max(dim=2).values  # global max pool: (K, N, C)
         h = F.leaky_relu(torch.baddbmm(self.dense1_bias, h, self.dense1_weight), self.leaky_slope)
         return torch.baddbmm(self.dense2_bias, h, self.dense2_weight).squeeze(-1)
 
     def reference_forward(self, x: Tensor, temperature: Tensor | None = None) -> Tensor:
         """The layers of Table 7 one model at a time, with torch's Conv2d (tests)."""
-        K, L, k, c = self.models, self.L, self.kernel, self.channels
+        K, k, c = self.models, self.kernel, self.channels
         out = []
         for m in range(K):
             h = x[m].unsqueeze(1)

@@ -116,9 +116,13 @@ def load_data(path: Path, heldout_fraction: float, temperatures: list[float] | N
         train=spins[:, :n_train],
         heldout=spins[:, n_train:],
         chains=int(params["chains"]),
-        meta={"path": str(path.resolve()), "parameters": params, "n_train": int(n_train),
-              "indices": [int(i) for i in indices],
-              "n_heldout": int(spins.shape[1] - n_train)},
+        meta={
+            "path": str(path.resolve()),
+            "parameters": params,
+            "n_train": int(n_train),
+            "indices": [int(i) for i in indices],
+            "n_heldout": int(spins.shape[1] - n_train),
+        },
     )
 
 
@@ -161,8 +165,9 @@ def symmetry_permutations(L: int, augment: list[str]) -> Tensor:
     return torch.stack(perms)
 
 
-def augment_lattices(x: Tensor, perm_choice: Tensor | None, perms: Tensor | None,
-                     flip: Tensor | None) -> Tensor:
+def augment_lattices(
+    x: Tensor, perm_choice: Tensor | None, perms: Tensor | None, flip: Tensor | None
+) -> Tensor:
     """Apply per-sample symmetry operations: x (..., L, L); perm_choice/flip (...)."""
     shape = x.shape
     if perm_choice is not None:
@@ -185,8 +190,9 @@ class WganGpStep:
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=t.lr_generator, **kw)
         self.opt_d = torch.optim.Adam(critic.parameters(), lr=t.lr_critic, **kw)
 
-    def __call__(self, real: Tensor, z: Tensor, epsilon: Tensor,
-                 t_real: Tensor | None = None) -> dict[str, Tensor]:
+    def __call__(
+        self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """real (K, draws, B, L, L) with draws 1 or critic_steps; z (K, (critic_steps+1) B, nz);
         epsilon (K, critic_steps, B); t_real (K, draws, B) temperatures for conditional models.
         Returns per-model losses (K,): the last critic update's terms and the generator's."""
@@ -238,8 +244,9 @@ class FusedWganGpStep(WganGpStep):
     """The same step with the critic's gradients by hand (fast_step.py); the generator's
     backward pass stays autograd."""
 
-    def __call__(self, real: Tensor, z: Tensor, epsilon: Tensor,
-                 t_real: Tensor | None = None) -> dict[str, Tensor]:
+    def __call__(
+        self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
+    ) -> dict[str, Tensor]:
         from scigan.ising import fast_step as fs
 
         G, D, n = self.generator, self.critic, self.critic_steps
@@ -250,8 +257,10 @@ class FusedWganGpStep(WganGpStep):
             t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
             fakes = G.from_affine(A, b, z[:, : n * B], t_fake)
             K = real.shape[0]
-            weights = torch.cat([torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B),
-                                 torch.zeros(K, B)], dim=1).to(real.device, real.dtype)
+            weights = torch.cat(
+                [torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B), torch.zeros(K, B)],
+                dim=1,
+            ).to(real.device, real.dtype)
             for j in range(n):
                 x = real[:, j % draws]
                 fake = fakes[:, j * B : (j + 1) * B]
@@ -262,8 +271,9 @@ class FusedWganGpStep(WganGpStep):
                 scores = record.scores
                 wasserstein = wasserstein_critic_loss(scores[:, :B], scores[:, B : 2 * B])
                 grads = fs.score_gradients(D, record, weights)
-                penalty, gp_grads = fs.penalty_gradients(D, record, slice(2 * B, 3 * B),
-                                                         self.gp_weight)
+                penalty, gp_grads = fs.penalty_gradients(
+                    D, record, slice(2 * B, 3 * B), self.gp_weight
+                )
                 for p, g1, g2 in zip(params, grads, gp_grads, strict=True):
                     p.grad = (g1 + g2).contiguous()
                 self.opt_d.step()
@@ -290,7 +300,9 @@ def make_step(cfg: IsingGanConfig, generator: StackedGenerator, critic: StackedC
     return engine(generator, critic, cfg)
 
 
-def build_models(cfg: IsingGanConfig, models: int, L: int) -> tuple[StackedGenerator, StackedCritic]:
+def build_models(
+    cfg: IsingGanConfig, models: int, L: int
+) -> tuple[StackedGenerator, StackedCritic]:
     m = cfg.model
     generator = StackedGenerator(
         models, L, m.noise_dim, m.generator_channels, m.kernel, m.padding, m.output,
@@ -314,8 +326,14 @@ class IsingGanTask:
     train: (K, n_train, L, L) int8 (conditional: all temperatures of the data, K = 1 model).
     """
 
-    def __init__(self, cfg: IsingGanConfig, temperatures: np.ndarray, indices: np.ndarray,
-                 train: np.ndarray, device: torch.device):
+    def __init__(
+        self,
+        cfg: IsingGanConfig,
+        temperatures: np.ndarray,
+        indices: np.ndarray,
+        train: np.ndarray,
+        device: torch.device,
+    ):
         self.cfg, self.device = cfg, device
         self.conditional = cfg.model.conditional
         self.temperatures = np.asarray(temperatures, dtype=np.float64)
@@ -410,8 +428,9 @@ class IsingGanTask:
         spins = to_spins(self.generator(self.fixed_noise, t)).cpu().numpy()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(directory / f"step_{step:07d}.npz", spins=spins,
-                            temperatures=self.temperatures)
+        np.savez_compressed(
+            directory / f"step_{step:07d}.npz", spins=spins, temperatures=self.temperatures
+        )
 
 
 def to_spins(x: Tensor) -> Tensor:
@@ -422,8 +441,14 @@ def to_spins(x: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def generate(generator: StackedGenerator, n: int, seeds: list[int], device: torch.device,
-             temperatures: Tensor | None = None, batch: int = 4096) -> np.ndarray:
+def generate(
+    generator: StackedGenerator,
+    n: int,
+    seeds: list[int],
+    device: torch.device,
+    temperatures: Tensor | None = None,
+    batch: int = 4096,
+) -> np.ndarray:
     """n spin lattices (K, n, L, L) int8 from each stacked model, model k's noise from
     seeds[k]. Conditional generators: `temperatures` (K, n) gives each sample's T."""
     generator.eval()

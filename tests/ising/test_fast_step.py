@@ -29,15 +29,18 @@ def test_critic_gradients_equal_autograd(padding, conditional):
     wass = wasserstein_critic_loss(scores[:, :B], scores[:, B:])
     gp = 10.0 * gradient_penalty(lambda x: d(x, t), real, fake, eps, sample_dims=2)
     expected = torch.autograd.grad((wass + gp).sum(), params, allow_unused=True)
-    expected = [torch.zeros_like(p) if g is None else g for g, p in zip(expected, params)]
+    expected = [
+        torch.zeros_like(p) if g is None else g for g, p in zip(expected, params, strict=True)
+    ]
 
     with torch.no_grad():
         x_hat = eps * real + (1 - eps) * fake
         t3 = None if t is None else t.repeat(1, 3)
         record = fs.critic_forward(d, torch.cat([real, fake, x_hat], 1), t3)
         torch.testing.assert_close(record.scores[:, : 2 * B], scores)
-        weights = torch.cat([torch.full((K, B), -1 / B), torch.full((K, B), 1 / B),
-                             torch.zeros(K, B)], 1)
+        weights = torch.cat(
+            [torch.full((K, B), -1 / B), torch.full((K, B), 1 / B), torch.zeros(K, B)], 1
+        )
         grads = fs.score_gradients(d, record, weights)
         penalty, gp_grads = fs.penalty_gradients(d, record, slice(2 * B, 3 * B), 10.0)
     torch.testing.assert_close(penalty, gp)

@@ -22,25 +22,48 @@ from scigan.ising.train import (
 
 
 def _config(data: Path, *extra: str) -> dict:
-    sets = [f"data.path={data}", "train.steps=4", "train.batch_size=8", "train.critic_steps=2",
-            "log.every=2", "log.checkpoint_every=3", "num_threads=1", *extra]
+    sets = [
+        f"data.path={data}",
+        "train.steps=4",
+        "train.batch_size=8",
+        "train.critic_steps=2",
+        "log.every=2",
+        "log.checkpoint_every=3",
+        "num_threads=1",
+        *extra,
+    ]
     return resolve_case_config(load_case_study("ising"), None, sets)
 
 
 def _checkpoint(run: Path, group: int = 0) -> dict:
-    return torch.load(run / "groups" / f"{group:02d}" / "checkpoints" / "last.pt",
-                      weights_only=True)
+    return torch.load(
+        run / "groups" / f"{group:02d}" / "checkpoints" / "last.pt", weights_only=True
+    )
 
 
 def _task(data: Path, engine: str, *extra: str) -> IsingGanTask:
-    cfg = validate(IsingGanConfig, _config(data, f"train.engine={engine}",
-                                           "train.lr_critic=1e-3", "train.adam_eps=1.0", *extra))
+    cfg = validate(
+        IsingGanConfig,
+        _config(
+            data, f"train.engine={engine}", "train.lr_critic=1e-3", "train.adam_eps=1.0", *extra
+        ),
+    )
     d = load_data(data, cfg.data.heldout_fraction, None)
     return IsingGanTask(cfg, d.temperatures, d.indices, d.train, torch.device("cpu"))
 
 
-@pytest.mark.parametrize("extra", [(), ("model.conditional=true", "model.padding=circular",
-                                        "train.same_real_batch=false", "data.augment=[flip]")])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (),
+        (
+            "model.conditional=true",
+            "model.padding=circular",
+            "train.same_real_batch=false",
+            "data.augment=[flip]",
+        ),
+    ],
+)
 def test_fused_engine_trains_like_autograd(small_ising, extra):
     # adam_eps = 1 keeps Adam from magnifying rounding-level gradient differences to +-lr
     a, b = _task(small_ising, "autograd", *extra), _task(small_ising, "fused", *extra)
@@ -61,11 +84,13 @@ def test_a_temperature_trains_the_same_in_any_group(small_ising, tmp_path):
     together, alone = _checkpoint(tmp_path / "one", 0), _checkpoint(tmp_path / "two", 1)
     # T = 3.0 is model 2 of group 0 in the first run, model 0 of group 1 in the second
     for key, value in alone["task"]["generator"].items():
-        torch.testing.assert_close(together["task"]["generator"][key][2:3], value,
-                                   atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            together["task"]["generator"][key][2:3], value, atol=1e-5, rtol=1e-4
+        )
     for key, value in alone["task"]["critic"].items():
-        torch.testing.assert_close(together["task"]["critic"][key][2:3], value,
-                                   atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            together["task"]["critic"][key][2:3], value, atol=1e-5, rtol=1e-4
+        )
 
 
 def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path):
@@ -81,12 +106,18 @@ def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path):
         for part in ("generator", "critic"):
             for key, value in a["task"][part].items():
                 assert torch.equal(value, b["task"][part][key]), (group, part, key)
-        logs = [read_jsonl(run / "groups" / f"{group:02d}" / "log.jsonl")
-                for run in (tmp_path / "straight", tmp_path / "split")]
+        logs = [
+            read_jsonl(run / "groups" / f"{group:02d}" / "log.jsonl")
+            for run in (tmp_path / "straight", tmp_path / "split")
+        ]
         assert logs[0] == logs[1]
         assert [r["step"] for r in logs[0]] == [1, 2, 3, 4]
         assert {k.split("/")[0] for k in logs[0][0] if k != "step"} == {
-            "critic_wasserstein", "critic_gp", "critic_total", "generator"}
+            "critic_wasserstein",
+            "critic_gp",
+            "critic_total",
+            "generator",
+        }
 
 
 def test_conditional_run_generates_between_grid_points(small_ising, tmp_path):
@@ -118,8 +149,11 @@ def test_heldout_split_is_the_end_of_each_chain(small_ising):
 def test_epochs_set_the_step_count(small_ising, tmp_path):
     # 128 training lattices per T // batch 8 = 16 steps per epoch; 0.25 epochs = 4 steps
     case = load_case_study("ising")
-    cfg = resolve_case_config(case, None, [f"data.path={small_ising}", "train.epochs=0.25",
-                                           "train.batch_size=8", "num_threads=1"])
+    cfg = resolve_case_config(
+        case,
+        None,
+        [f"data.path={small_ising}", "train.epochs=0.25", "train.batch_size=8", "num_threads=1"],
+    )
     summary = case.train(cfg, tmp_path / "e", None, False)
     assert "step 4/4" in summary
 
@@ -136,8 +170,11 @@ def test_symmetries_are_permutations_that_keep_the_physics():
     choice = torch.randint(0, len(perms), (64,), generator=rng)
     flip = torch.randint(0, 2, (64,), generator=rng).float() * 2 - 1
     y = augment_lattices(x, choice, perms, flip)
-    np.testing.assert_array_equal(observables.energy_per_spin(y.numpy()),
-                                  observables.energy_per_spin(x.numpy()))
-    np.testing.assert_array_equal(observables.magnetization_per_spin(y.numpy()),
-                                  flip.numpy() * observables.magnetization_per_spin(x.numpy()))
+    np.testing.assert_array_equal(
+        observables.energy_per_spin(y.numpy()), observables.energy_per_spin(x.numpy())
+    )
+    np.testing.assert_array_equal(
+        observables.magnetization_per_spin(y.numpy()),
+        flip.numpy() * observables.magnetization_per_spin(x.numpy()),
+    )
     assert not torch.equal(y, x)
