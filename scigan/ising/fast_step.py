@@ -24,6 +24,8 @@ from torch import Tensor
 
 from scigan.ising.models import StackedCritic, tau_of
 
+CACHE_FLOATS = 1 << 20  # conv outputs computed at once (4 MB)
+
 
 @dataclass
 class CriticPass:
@@ -52,16 +54,24 @@ def critic_forward(critic: StackedCritic, x: Tensor, temperature: Tensor | None 
         plane = tau_of(temperature).to(x.dtype)[..., None, None].expand(K, M, 1, P)
         h = torch.cat([h, plane], dim=2)
     x_ext = F.pad(h, (0, 1))  # (K, M, Cin, P + 1)
-    patches = x_ext[..., critic.patches]  # (K, M, Cin, P, k^2): the conv's im2col
+    k2 = critic.kernel**2
+    # the conv's im2col: (K, M, Cin, P, k^2)
+    patches = x_ext.index_select(-1, critic.patches.reshape(-1)).reshape(K, M, -1, P, k2)
     if critic.conditional:
         patches = patches.transpose(2, 3)
-    y = torch.bmm(patches.reshape(K, M * P, -1), critic.conv_weight)  # (K, M P, F)
+    patches = patches.reshape(K, M * P, -1)
     # max over sites with indices; max_pool1d on the (sample, channel, site) view is ~10x
-    # faster than torch.max over the strided site axis
-    ymax, arg = F.max_pool1d(
-        y.reshape(K * M, P, critic.channels).transpose(1, 2), P, return_indices=True
-    )
-    ymax, arg = ymax.reshape(K, M, -1), arg.reshape(K, M, -1)  # (K, M, F)
+    # faster than torch.max over the strided site axis. Models are taken a few at a time so
+    # that the (M P, F) products stay in cache.
+    chunk = max(1, CACHE_FLOATS // (M * P * critic.channels))
+    pooled = []
+    for first in range(0, K, chunk):
+        y = torch.bmm(patches[first : first + chunk], critic.conv_weight[first : first + chunk])
+        pooled.append(
+            F.max_pool1d(y.reshape(-1, P, critic.channels).transpose(1, 2), P, return_indices=True)
+        )
+    ymax = torch.cat([v for v, _ in pooled]).reshape(K, M, -1)  # (K, M, F)
+    arg = torch.cat([i for _, i in pooled]).reshape(K, M, -1)
     pre1 = ymax + critic.conv_bias
     s1 = _slopes(pre1, critic.leaky_slope)
     h1 = pre1 * s1
@@ -71,7 +81,7 @@ def critic_forward(critic: StackedCritic, x: Tensor, temperature: Tensor | None 
     scores = torch.baddbmm(critic.dense2_bias, h2, critic.dense2_weight).squeeze(-1)
     u = s2 * critic.dense2_weight.transpose(1, 2)  # (K, M, H)
     v = torch.bmm(u, critic.dense1_weight.transpose(1, 2)) * s1  # (K, M, F)
-    sites = critic.patches[arg]  # (K, M, F, k^2)
+    sites = critic.patches.index_select(0, arg.reshape(-1)).reshape(K, M, -1, k2)
     return CriticPass(x_ext, sites, s1, h1, s2, h2, u, v, scores)
 
 
