@@ -22,7 +22,7 @@ def _series(rows: list[dict], source: str, key: str) -> tuple[np.ndarray, np.nda
     return values, errors
 
 
-def _panel(ax, rows, key, label, exact_key=None) -> None:
+def _panel(ax, rows, key, label, exact_key=None, log=False) -> None:
     t = np.array([r["temperature"] for r in rows])
     for source, style, name in (
         ("mc", "o-", "Monte Carlo (held out)"),
@@ -33,6 +33,8 @@ def _panel(ax, rows, key, label, exact_key=None) -> None:
     if exact_key and "exact" in rows[0]:
         ax.plot(t, [r["exact"][exact_key] for r in rows], "k:", label="exact (L x L torus)")
     ax.axvline(2.0 / np.log(1 + np.sqrt(2)), color="grey", lw=0.5)
+    if log:  # c ~ var(e) / T^2 and chi ~ var(m) / T: any disorder explodes as T -> 0
+        ax.set_yscale("symlog", linthresh=0.1)
     ax.set_xlabel("T")
     ax.set_ylabel(label)
     ax.legend(fontsize=7)
@@ -73,8 +75,8 @@ def write_figures(directory: Path, rows: list[dict]) -> list[Path]:
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 7))
     _panel(axes[0, 0], rows, "e", "energy per spin e", "e")
-    _panel(axes[0, 1], rows, "specific_heat", "specific heat c", "specific_heat")
-    _panel(axes[1, 0], rows, "susceptibility", "susceptibility chi'", "susceptibility")
+    _panel(axes[0, 1], rows, "specific_heat", "specific heat c", "specific_heat", log=True)
+    _panel(axes[1, 0], rows, "susceptibility", "susceptibility chi'", "susceptibility", log=True)
     _panel(axes[1, 1], rows, "binder", "Binder cumulant U4", "binder")
     fig.tight_layout()
     paths.append(directory / "observables.png")
