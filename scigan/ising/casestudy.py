@@ -190,10 +190,11 @@ def sample(run_dir: Path, n: int, out: Path, seed: int | None) -> str:
     temps, lattices = generate_lattices(run, n, seed)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, spins=lattices, temperatures=temps)
+    with open(out, "wb") as handle:  # a file object: numpy keeps the name as given
+        np.savez_compressed(handle, spins=lattices, temperatures=temps)
     return (
         f"{out}: {n} lattices (±1 spins, int8) at each of {len(temps)} temperatures, "
-        f"arrays 'spins' (T, n, L, L) and 'temperatures'"
+        f"NumPy .npz arrays 'spins' (T, n, L, L) and 'temperatures'"
     )
 
 
