@@ -252,10 +252,12 @@ class FusedWganGpStep(WganGpStep):
         G, D, n = self.generator, self.critic, self.critic_steps
         B, draws = real.shape[2], real.shape[1]
         params = list(D.parameters())
+        # the generator's affine map, once per step: its weights do not change before the
+        # generator update, which backpropagates through this same graph
+        A, b = G.affine_map()
         with torch.no_grad():
-            A, b = G.affine_map()
             t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
-            fakes = G.from_affine(A, b, z[:, : n * B], t_fake)
+            fakes = G.from_affine(A.detach(), b.detach(), z[:, : n * B], t_fake)
             K = real.shape[0]
             weights = torch.cat(
                 [torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B), torch.zeros(K, B)],
@@ -279,7 +281,7 @@ class FusedWganGpStep(WganGpStep):
                 self.opt_d.step()
             total = wasserstein + penalty
             tg = None if t_real is None else t_real[:, 0]
-        fake = G(z[:, n * B :], tg)
+        fake = G.from_affine(A, b, z[:, n * B :], tg)
         with torch.no_grad():
             record = fs.critic_forward(D, fake.detach(), tg)
             loss_g = wasserstein_generator_loss(record.scores)
