@@ -66,7 +66,7 @@ def critic_forward(critic: StackedCritic, x: Tensor, temperature: Tensor | None 
     chunk = max(1, CACHE_FLOATS // (M * P * critic.channels))
     pooled = []
     for first in range(0, K, chunk):
-        y = torch.bmm(patches[first : first + chunk], critic.conv_weight[first : first + chunk])
+        y = torch.matmul(patches[first : first + chunk], critic.conv_weight[first : first + chunk])
         pooled.append(
             F.max_pool1d(y.reshape(-1, P, critic.channels).transpose(1, 2), P, return_indices=True)
         )
