@@ -153,9 +153,9 @@ def run_training(
                 if step % settings.log_every == 0 or step == target:
                     last = flush()
                     if progress is not None:
-                        progress.set_postfix(
-                            {k: f"{v:.3f}" for k, v in last.items()}, refresh=False
-                        )
+                        # at most 4 losses: a case study may log many (one per model)
+                        shown = list(last.items())[:4]
+                        progress.set_postfix({k: f"{v:.3f}" for k, v in shown}, refresh=False)
                 if progress is not None:
                     progress.update(1)
                 if settings.sample_every and step % settings.sample_every == 0:

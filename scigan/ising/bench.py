@@ -1,8 +1,13 @@
-"""Ising engine benchmark: spin-flip attempts per second of each engine.
+"""Ising benchmark: spin-flip attempts per second of each Monte Carlo engine, and WGAN-GP
+training steps per second of the thesis GAN.
 
-Cases: the thesis-style Python loop (short); each engine on the thesis protocol, 41
-temperatures x L = 9; each engine on L = 256 at Tc; the wall time of the default data set.
+Monte Carlo cases: the thesis-style Python loop (short); each engine on the thesis protocol,
+41 temperatures x L = 9; each engine on L = 256 at Tc; the wall time of the default data set.
 Wolff counts flipped spins, not attempts (each cluster flip replaces many attempts).
+
+GAN cases: one WGAN-GP step = 5 critic updates + 1 generator update (Tables 6-7, L = 9),
+at batch 64 and 1024, for one GAN and for 41 stacked GANs (one per temperature), with the
+fused engine and with plain autograd.
 """
 
 from __future__ import annotations
@@ -68,6 +73,49 @@ def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) 
     return rates
 
 
+def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) -> float:
+    """WGAN-GP steps per second of `models` stacked GANs (each step: every GAN's step)."""
+    import torch
+
+    from scigan.core.config import resolve, validate
+    from scigan.core.device import resolve_device
+    from scigan.ising.config import IsingGanConfig, defaults_path
+    from scigan.ising.train import IsingGanTask
+
+    cfg = validate(IsingGanConfig, resolve(defaults_path(), None, [
+        f"train.batch_size={batch}", f"train.engine={engine}"]))
+    device = resolve_device("auto")
+    rng = np.random.default_rng(0)
+    train = np.where(rng.random((models, 2048, 9, 9)) < 0.5, 1, -1).astype(np.int8)
+    task = IsingGanTask(cfg, np.linspace(0.0, 4.0, models), np.arange(models), train, device)
+    task.train_step()
+
+    def step():
+        for _ in range(steps):
+            task.train_step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return steps
+
+    return _rate(step, repeats)
+
+
+def gan_bench(quick: bool = False) -> dict:
+    """WGAN-GP steps/s; `aggregate` = GAN-steps/s (stacked models x steps/s)."""
+    out = {"unit": "WGAN-GP steps per second (5 critic + 1 generator update)"}
+    # (engine, models, batch, steps per timing)
+    cases = [("fused", 1, 64, 30), ("fused", 1, 1024, 3), ("fused", 8, 64, 5),
+             ("fused", 41, 64, 2), ("autograd", 1, 64, 10), ("autograd", 1, 1024, 1)]
+    if quick:
+        cases = [("fused", 1, 64, 2), ("fused", 1, 1024, 1), ("autograd", 1, 64, 1)]
+    for engine, models, batch, steps in cases:
+        rate = _gan_rate(models, batch, engine, steps, 1 if quick else 3)
+        out[f"{engine}_{models}gan_batch{batch}"] = rate
+        if models > 1:
+            out[f"{engine}_{models}gan_batch{batch}_aggregate"] = rate * models
+    return out
+
+
 def run_bench(quick: bool = False) -> dict:
     """Attempts per second of every engine, and the default data set's wall time: the Monte
     Carlo alone, and the whole command (with HDF5, exact values and the summary table)."""
@@ -81,6 +129,7 @@ def run_bench(quick: bool = False) -> dict:
             9, THESIS_TEMPERATURES, 64, 20 if quick else 200, repeats),
         "L256_Tc_128chains": _engine_rates(
             256, [2.269], 128 if not quick else 64, 2 if quick else 10, repeats),
+        "gan": gan_bench(quick),
     }
     try:
         import numba

@@ -13,3 +13,7 @@ def test_quick_bench_reports_every_engine():
         assert set(mc.ALGORITHMS) <= set(results[case])
         assert all(rate > 0 for rate in results[case].values())
     assert results["default_dataset_seconds"] > 0
+    gan = results["gan"]
+    expected = {"unit", "fused_1gan_batch64", "fused_1gan_batch1024", "autograd_1gan_batch64"}
+    assert set(gan) == expected
+    assert all(rate > 0 for key, rate in gan.items() if key != "unit")

@@ -1,0 +1,88 @@
+"""Validated shape of the Ising GAN configuration (values live in gan_defaults.yaml).
+
+scigan/ising/defaults.yaml belongs to the Monte Carlo data set (`scigan data ising`); the GAN's
+commented defaults are scigan/ising/gan_defaults.yaml, the thesis recipe.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+AUGMENTATIONS = ("flip", "translate", "dihedral")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    path: str | None
+    heldout_fraction: float = Field(gt=0, lt=1)
+    temperatures: list[float] | None
+    augment: list[Literal["flip", "translate", "dihedral"]]
+
+
+class ModelConfig(_Strict):
+    noise_dim: PositiveInt
+    generator_channels: PositiveInt
+    critic_channels: PositiveInt
+    critic_hidden: PositiveInt
+    kernel: PositiveInt
+    padding: Literal["zeros", "circular"]
+    output: Literal["tanh", "linear"]
+    leaky_slope: float = Field(ge=0)
+    conditional: bool
+    condition_hidden: PositiveInt
+
+
+class TrainConfig(_Strict):
+    epochs: float | None = Field(gt=0)
+    steps: PositiveInt | None
+    batch_size: PositiveInt
+    critic_steps: PositiveInt
+    gp_weight: float = Field(ge=0)
+    lr_generator: float = Field(gt=0)
+    lr_critic: float = Field(gt=0)
+    adam_betas: tuple[float, float]
+    adam_eps: float = Field(gt=0)
+    same_real_batch: bool
+    group_size: PositiveInt
+    engine: Literal["fused", "autograd"]
+
+
+class LogConfig(_Strict):
+    every: PositiveInt
+    checkpoint_every: PositiveInt
+    sample_every: int = Field(ge=0)
+    sample_count: PositiveInt
+    tensorboard: bool
+
+
+class EvaluateConfig(_Strict):
+    n_samples: PositiveInt | None
+    loss_window: PositiveInt
+
+
+class IsingGanConfig(_Strict):
+    seed: int
+    device: str
+    num_threads: int
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+    log: LogConfig
+    evaluate: EvaluateConfig
+
+
+def defaults_path() -> Path:
+    return Path(str(resources.files("scigan.ising") / "gan_defaults.yaml"))
+
+
+def bundled_config(name: str) -> Path | None:
+    """A named recipe shipped with the package (e.g. "quick", "improved"), or None."""
+    path = Path(str(resources.files("scigan.ising") / "configs" / f"{name}.yaml"))
+    return path if path.is_file() else None

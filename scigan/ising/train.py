@@ -1,0 +1,465 @@
+"""Training the Ising WGAN-GP (thesis §4.3.3): one GAN per temperature, stacked.
+
+One training step (the thesis's "iteration") is `critic_steps` critic updates followed by one
+generator update, each on a batch of `batch_size`. The critic minimizes eq. 3.8,
+E[D(G(z))] - E[D(x)] + lambda E[(||grad D(x_hat)|| - 1)^2]; the generator minimizes
+-E[D(G(z))]. With `same_real_batch` (the Keras WGAN-GP recipe the thesis followed) all critic
+updates of a step see the same real batch with fresh noise; otherwise each draws its own.
+An epoch is (training lattices per temperature // batch_size) steps; batches are drawn
+uniformly with replacement.
+
+Independence. The GANs of a group share tensors, never numbers: model k draws its initial
+weights, real batches, noise, interpolation weights and augmentations from its own streams,
+seeded by (seed, index of its temperature in the data set), so a temperature's GAN is the same
+whichever group it is trained in (tests/ising/test_train.py checks this).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from scigan.core.errors import ConfigError, InputError
+from scigan.core.losses import (
+    gradient_penalty,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from scigan.ising.config import IsingGanConfig
+from scigan.ising.models import StackedCritic, StackedGenerator
+
+CONDITIONAL_INDEX = 1_000_000  # stream key of the one conditional model
+
+
+@dataclass(frozen=True)
+class IsingData:
+    """Training and held-out lattices per temperature (int8 spins, ±1)."""
+
+    temperatures: np.ndarray  # (n_T,)
+    indices: np.ndarray  # (n_T,) index of each temperature in the data set's grid
+    train: np.ndarray  # (n_T, n_train, L, L)
+    heldout: np.ndarray  # (n_T, n_heldout, L, L)
+    chains: int  # Monte Carlo chains per temperature (samples are time-major over them)
+    meta: dict[str, Any]
+
+    @property
+    def L(self) -> int:
+        return int(self.train.shape[-1])
+
+
+def split_counts(samples: int, heldout_fraction: float) -> tuple[int, int]:
+    """(training, held-out) counts: the last `heldout_fraction` of each temperature's samples
+    in simulation time are held out (they come after every training sample of each chain)."""
+    n_heldout = int(round(samples * heldout_fraction))
+    if n_heldout < 1 or n_heldout >= samples:
+        raise ConfigError(
+            f"data.heldout_fraction = {heldout_fraction} leaves {samples - n_heldout} training "
+            f"and {n_heldout} held-out lattices of {samples}",
+            "choose a fraction that leaves at least one lattice on each side",
+        )
+    return samples - n_heldout, n_heldout
+
+
+def select_temperatures(grid: np.ndarray, wanted: list[float] | None) -> np.ndarray:
+    """Indices into the data set's grid of the wanted temperatures (all when None)."""
+    if wanted is None:
+        return np.arange(len(grid))
+    indices = []
+    for t in wanted:
+        hits = np.flatnonzero(np.abs(grid - t) < 1e-6)
+        if hits.size == 0:
+            raise ConfigError(
+                f"data.temperatures: {t} is not in the data set's grid",
+                "choose from: " + ", ".join(f"{g:g}" for g in grid),
+            )
+        indices.append(int(hits[0]))
+    return np.array(indices)
+
+
+def load_data(path: Path, heldout_fraction: float, temperatures: list[float] | None) -> IsingData:
+    import json
+
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"Ising data set {path} does not exist",
+            "build one with `scigan data ising --out DIR` and pass --data DIR/ising.h5",
+        )
+    try:
+        with h5py.File(path, "r") as store:
+            grid = store["temperatures"][:]
+            done = store["done"][:]
+            params = json.loads(store.attrs["parameters"])
+            indices = select_temperatures(grid, temperatures)
+            if not done[indices].all():
+                raise InputError(
+                    f"{path} is incomplete (interrupted simulation)",
+                    "re-run the same `scigan data ising` command to finish it",
+                )
+            spins = np.stack([store["spins"][int(k)] for k in indices])
+    except (OSError, KeyError) as exc:
+        raise InputError(
+            f"{path} is not a `scigan data ising` data set ({exc})",
+            "build one with `scigan data ising --out DIR`",
+        ) from None
+    n_train, _ = split_counts(spins.shape[1], heldout_fraction)
+    return IsingData(
+        temperatures=grid[indices].astype(np.float64),
+        indices=indices,
+        train=spins[:, :n_train],
+        heldout=spins[:, n_train:],
+        chains=int(params["chains"]),
+        meta={
+            "path": str(path.resolve()),
+            "parameters": params,
+            "n_train": int(n_train),
+            "indices": [int(i) for i in indices],
+            "n_heldout": int(spins.shape[1] - n_train),
+        },
+    )
+
+
+def stream_seeds(seed: int, index: int) -> dict[str, int]:
+    """Independent streams of one model (SeedSequence keyed by seed and temperature index)."""
+    names = ("init", "train", "sample", "evaluate")
+    states = np.random.SeedSequence([seed, index]).generate_state(len(names), dtype=np.uint64)
+    return {name: int(s % (2**63)) for name, s in zip(names, states, strict=True)}
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    return max(1, n_train // batch_size)
+
+
+def total_steps(cfg: IsingGanConfig, n_train: int) -> int:
+    """Generator steps per GAN: train.steps, or train.epochs epochs."""
+    t = cfg.train
+    if t.steps is not None:
+        return t.steps
+    if t.epochs is None:
+        raise ConfigError("train.steps and train.epochs are both null", "set one of them")
+    return max(1, int(round(t.epochs * steps_per_epoch(n_train, t.batch_size))))
+
+
+def symmetry_permutations(L: int, augment: list[str]) -> Tensor:
+    """Site permutations (P, L*L) of the chosen lattice symmetries (translations and/or the
+    8 rotations/reflections); row 0 is the identity. Global spin flip is a sign, not a
+    permutation, and is drawn separately."""
+    sites = torch.arange(L * L).reshape(L, L)
+    dihedral = [sites]
+    if "dihedral" in augment:
+        dihedral = []
+        for k in range(4):
+            rotated = torch.rot90(sites, k, dims=(0, 1))
+            dihedral += [rotated, rotated.transpose(0, 1)]
+    shifts = [(0, 0)]
+    if "translate" in augment:
+        shifts = [(a, b) for a in range(L) for b in range(L)]
+    perms = [torch.roll(d, s, dims=(0, 1)).reshape(-1) for d in dihedral for s in shifts]
+    return torch.stack(perms)
+
+
+def augment_lattices(
+    x: Tensor, perm_choice: Tensor | None, perms: Tensor | None, flip: Tensor | None
+) -> Tensor:
+    """Apply per-sample symmetry operations: x (..., L, L); perm_choice/flip (...)."""
+    shape = x.shape
+    if perm_choice is not None:
+        flat = x.reshape(*shape[:-2], -1)
+        x = torch.gather(flat, -1, perms[perm_choice]).reshape(shape)
+    if flip is not None:
+        x = x * flip[..., None, None]
+    return x
+
+
+class WganGpStep:
+    """One WGAN-GP step of K stacked GANs: critic_steps critic updates, one generator update."""
+
+    def __init__(self, generator: StackedGenerator, critic: StackedCritic, cfg: IsingGanConfig):
+        t = cfg.train
+        self.generator, self.critic = generator, critic
+        self.critic_steps, self.gp_weight = t.critic_steps, t.gp_weight
+        fused = {"fused": True} if generator.dense_weight.device.type in ("cpu", "cuda") else {}
+        kw = dict(betas=tuple(t.adam_betas), eps=t.adam_eps, **fused)
+        self.opt_g = torch.optim.Adam(generator.parameters(), lr=t.lr_generator, **kw)
+        self.opt_d = torch.optim.Adam(critic.parameters(), lr=t.lr_critic, **kw)
+
+    def __call__(
+        self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """real (K, draws, B, L, L) with draws 1 or critic_steps; z (K, (critic_steps+1) B, nz);
+        epsilon (K, critic_steps, B); t_real (K, draws, B) temperatures for conditional models.
+        Returns per-model losses (K,): the last critic update's terms and the generator's."""
+        G, D, n = self.generator, self.critic, self.critic_steps
+        B = real.shape[2]
+        draws = real.shape[1]
+        with torch.no_grad():
+            A, b = G.affine_map()
+            t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
+            fakes = G.from_affine(A, b, z[:, : n * B], t_fake)
+        for j in range(n):
+            x = real[:, j % draws]
+            tj = None if t_real is None else t_real[:, j % draws]
+            fake = fakes[:, j * B : (j + 1) * B]
+            scores = D(torch.cat([x, fake], dim=1), None if tj is None else torch.cat([tj, tj], 1))
+            wasserstein = wasserstein_critic_loss(scores[:, :B], scores[:, B:])
+            penalty = self.gp_weight * gradient_penalty(
+                lambda h, tj=tj: D(h, tj), x, fake, epsilon[:, j, :, None, None], sample_dims=2
+            )
+            total = wasserstein + penalty
+            self.opt_d.zero_grad(set_to_none=True)
+            total.sum().backward()
+            self.opt_d.step()
+        D.requires_grad_(False)  # gradients flow through the critic, its weights stay put
+        try:
+            tg = None if t_real is None else t_real[:, 0]
+            loss_g = wasserstein_generator_loss(D(G(z[:, n * B :], tg), tg))
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.sum().backward()
+            self.opt_g.step()
+        finally:
+            D.requires_grad_(True)
+        return {
+            "critic_wasserstein": wasserstein.detach(),
+            "critic_gp": penalty.detach(),
+            "critic_total": total.detach(),
+            "generator": loss_g.detach(),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+
+class FusedWganGpStep(WganGpStep):
+    """The same step with the critic's gradients by hand (fast_step.py); the generator's
+    backward pass stays autograd."""
+
+    def __call__(
+        self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        from scigan.ising import fast_step as fs
+
+        G, D, n = self.generator, self.critic, self.critic_steps
+        B, draws = real.shape[2], real.shape[1]
+        params = list(D.parameters())
+        # the generator's affine map, once per step: its weights do not change before the
+        # generator update, which backpropagates through this same graph
+        A, b = G.affine_map()
+        with torch.no_grad():
+            t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
+            fakes = G.from_affine(A.detach(), b.detach(), z[:, : n * B], t_fake)
+            K = real.shape[0]
+            weights = torch.cat(
+                [torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B), torch.zeros(K, B)],
+                dim=1,
+            ).to(real.device, real.dtype)
+            for j in range(n):
+                x = real[:, j % draws]
+                fake = fakes[:, j * B : (j + 1) * B]
+                eps = epsilon[:, j, :, None, None]
+                x_hat = eps * x + (1 - eps) * fake
+                tj = None if t_real is None else t_real[:, j % draws].repeat(1, 3)
+                record = fs.critic_forward(D, torch.cat([x, fake, x_hat], dim=1), tj)
+                scores = record.scores
+                wasserstein = wasserstein_critic_loss(scores[:, :B], scores[:, B : 2 * B])
+                grads = fs.score_gradients(D, record, weights)
+                penalty, gp_grads = fs.penalty_gradients(
+                    D, record, slice(2 * B, 3 * B), self.gp_weight
+                )
+                for p, g1, g2 in zip(params, grads, gp_grads, strict=True):
+                    p.grad = (g1 + g2).contiguous()
+                self.opt_d.step()
+            total = wasserstein + penalty
+            tg = None if t_real is None else t_real[:, 0]
+        fake = G.from_affine(A, b, z[:, n * B :], tg)
+        with torch.no_grad():
+            record = fs.critic_forward(D, fake.detach(), tg)
+            loss_g = wasserstein_generator_loss(record.scores)
+            grad_fake = -fs.input_gradient(D, record) / B
+        self.opt_g.zero_grad(set_to_none=True)
+        fake.backward(grad_fake.reshape(fake.shape))
+        self.opt_g.step()
+        return {
+            "critic_wasserstein": wasserstein,
+            "critic_gp": penalty,
+            "critic_total": total,
+            "generator": loss_g,
+        }
+
+
+def make_step(cfg: IsingGanConfig, generator: StackedGenerator, critic: StackedCritic):
+    engine = FusedWganGpStep if cfg.train.engine == "fused" else WganGpStep
+    return engine(generator, critic, cfg)
+
+
+def build_models(
+    cfg: IsingGanConfig, models: int, L: int
+) -> tuple[StackedGenerator, StackedCritic]:
+    m = cfg.model
+    generator = StackedGenerator(
+        models, L, m.noise_dim, m.generator_channels, m.kernel, m.padding, m.output,
+        m.conditional, m.condition_hidden, m.leaky_slope,
+    )  # fmt: skip
+    critic = StackedCritic(
+        models, L, m.critic_channels, m.critic_hidden, m.kernel, m.padding, m.leaky_slope,
+        m.conditional,
+    )  # fmt: skip
+    return generator, critic
+
+
+def loss_key(name: str, temperature: float | None) -> str:
+    return name if temperature is None else f"{name}/T={temperature:.4g}"
+
+
+class IsingGanTask:
+    """K stacked per-temperature GANs (or the one conditional GAN); see core.trainer.GANTask.
+
+    temperatures/indices: the group's temperatures and their indices in the data set grid;
+    train: (K, n_train, L, L) int8 (conditional: all temperatures of the data, K = 1 model).
+    """
+
+    def __init__(
+        self,
+        cfg: IsingGanConfig,
+        temperatures: np.ndarray,
+        indices: np.ndarray,
+        train: np.ndarray,
+        device: torch.device,
+    ):
+        self.cfg, self.device = cfg, device
+        self.conditional = cfg.model.conditional
+        self.temperatures = np.asarray(temperatures, dtype=np.float64)
+        keys = [CONDITIONAL_INDEX] if self.conditional else [int(i) for i in indices]
+        K = len(keys)
+        L = int(train.shape[-1])
+        seeds = [stream_seeds(cfg.seed, k) for k in keys]
+        init = [torch.Generator().manual_seed(s["init"]) for s in seeds]
+        self.rngs = [torch.Generator().manual_seed(s["train"]) for s in seeds]
+        generator, critic = build_models(cfg, K, L)
+        generator.reset_parameters(init)
+        critic.reset_parameters(init)
+        self.generator, self.critic = generator.to(device), critic.to(device)
+        if self.conditional:
+            self.real = torch.from_numpy(np.ascontiguousarray(train)).reshape(1, -1, L, L)
+            self.n_per_t = train.shape[1]
+            self.t_grid = torch.tensor(self.temperatures, dtype=torch.float32)
+        else:
+            self.real = torch.from_numpy(np.ascontiguousarray(train))
+        self.real = self.real.to(device)
+        augment = cfg.data.augment
+        self.perms = None
+        if "translate" in augment or "dihedral" in augment:
+            self.perms = symmetry_permutations(L, augment).to(device)
+        self.flip = "flip" in augment
+        self.step = make_step(cfg, self.generator, self.critic)
+        fixed = torch.Generator().manual_seed(seeds[0]["sample"])
+        n = cfg.log.sample_count
+        self.fixed_noise = torch.randn(K, n, cfg.model.noise_dim, generator=fixed).to(device)
+        names = [None] if self.conditional else list(self.temperatures)
+        self.keys = {
+            loss: [loss_key(loss, t) for t in names]
+            for loss in ("critic_wasserstein", "critic_gp", "critic_total", "generator")
+        }
+
+    def draw(self) -> dict[str, Tensor]:
+        """This step's random numbers, model by model from each model's own stream."""
+        t, m = self.cfg.train, self.cfg.model
+        B, n = t.batch_size, t.critic_steps
+        draws = 1 if t.same_real_batch else n
+        rows = self.real.shape[1]
+        out: dict[str, list[Tensor]] = {"idx": [], "z": [], "eps": [], "perm": [], "flip": []}
+        for rng in self.rngs:
+            out["idx"].append(torch.randint(0, rows, (draws, B), generator=rng))
+            out["z"].append(torch.randn((n + 1) * B, m.noise_dim, generator=rng))
+            out["eps"].append(torch.rand(n, B, generator=rng))
+            if self.perms is not None:
+                out["perm"].append(torch.randint(0, len(self.perms), (draws, B), generator=rng))
+            if self.flip:
+                out["flip"].append(torch.randint(0, 2, (draws, B), generator=rng) * 2 - 1)
+        return {k: torch.stack(v).to(self.device) for k, v in out.items() if v}
+
+    def train_step(self) -> dict[str, Tensor]:
+        r = self.draw()
+        K = self.real.shape[0]
+        idx = r["idx"]
+        real = self.real[torch.arange(K, device=self.device)[:, None, None], idx].float()
+        real = augment_lattices(
+            real, r.get("perm"), self.perms, r["flip"].float() if "flip" in r else None
+        )
+        t_real = None
+        if self.conditional:
+            t_real = self.t_grid.to(self.device)[idx // self.n_per_t]
+        losses = self.step(real, r["z"], r["eps"], t_real)
+        out = {}
+        for name, values in losses.items():
+            out.update(zip(self.keys[name], values.unbind(), strict=True))
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator.state_dict(),
+            "critic": self.critic.state_dict(),
+            "step": self.step.state_dict(),
+            "rngs": [r.get_state() for r in self.rngs],
+            "temperatures": torch.tensor(self.temperatures),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.step.load_state_dict(state["step"])
+        for rng, s in zip(self.rngs, state["rngs"], strict=True):
+            rng.set_state(s)
+
+    @torch.no_grad()
+    def write_samples(self, step: int, directory: Path) -> None:
+        t = None
+        if self.conditional:
+            n = self.fixed_noise.shape[1]
+            t = self.t_grid[torch.arange(n) % len(self.t_grid)][None].to(self.device)
+        spins = to_spins(self.generator(self.fixed_noise, t)).cpu().numpy()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            directory / f"step_{step:07d}.npz", spins=spins, temperatures=self.temperatures
+        )
+
+
+def to_spins(x: Tensor) -> Tensor:
+    """The rule mapping generator outputs to spins: +1 where x >= 0, -1 where x < 0 (int8).
+
+    Exactly 0 maps to +1: deterministic, and a tanh output of exactly 0 has probability 0."""
+    return torch.where(x >= 0, 1, -1).to(torch.int8)
+
+
+@torch.no_grad()
+def generate(
+    generator: StackedGenerator,
+    n: int,
+    seeds: list[int],
+    device: torch.device,
+    temperatures: Tensor | None = None,
+    batch: int = 4096,
+) -> np.ndarray:
+    """n spin lattices (K, n, L, L) int8 from each stacked model, model k's noise from
+    seeds[k]. Conditional generators: `temperatures` (K, n) gives each sample's T."""
+    generator.eval()
+    A, b = generator.affine_map()
+    rngs = [torch.Generator().manual_seed(s) for s in seeds]
+    out = []
+    for start in range(0, n, batch):
+        size = min(batch, n - start)
+        z = torch.stack([torch.randn(size, generator.noise_dim, generator=r) for r in rngs])
+        t = None if temperatures is None else temperatures[:, start : start + size].to(device)
+        out.append(to_spins(generator.from_affine(A, b, z.to(device), t)).cpu().numpy())
+    return np.concatenate(out, axis=1)

@@ -1,0 +1,91 @@
+"""The thesis's Ising models (Tables 6-7), stacked, against per-model torch layers."""
+
+import pytest
+import torch
+
+from scigan.ising.models import (
+    StackedCritic,
+    StackedGenerator,
+    neighbour_table,
+    parameters_per_model,
+)
+from scigan.ising.train import to_spins
+
+
+def _init(*modules, K):
+    gens = [torch.Generator().manual_seed(10 + k) for k in range(K)]
+    for m in modules:
+        m.reset_parameters(gens)
+        with torch.no_grad():  # non-zero biases, so that the tests see them
+            for p in m.parameters():
+                p.add_(0.05 * torch.randn(p.shape, generator=gens[0]))
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_parameter_counts_are_tables_6_and_7(K):
+    assert parameters_per_model(StackedGenerator(K)) == 1_338_625
+    assert parameters_per_model(StackedCritic(K)) == 7_241
+
+
+def test_conditional_parameter_counts():
+    nz, hidden = 128, 64
+    extra_g = (1 * hidden + hidden) + (hidden * 2 * nz + 2 * nz)  # the T -> gain/shift MLP
+    extra_c = 64 * 9  # the T plane's conv weights
+    assert parameters_per_model(StackedGenerator(1, conditional=True)) == 1_338_625 + extra_g
+    assert parameters_per_model(StackedCritic(1, conditional=True)) == 7_241 + extra_c
+
+
+@pytest.mark.parametrize("padding", ["zeros", "circular"])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_stacked_models_equal_the_layers_of_the_tables(padding, conditional):
+    K, L = 3, 9
+    g = StackedGenerator(K, L, padding=padding, conditional=conditional)
+    d = StackedCritic(K, L, padding=padding, conditional=conditional)
+    _init(g, d, K=K)
+    z, t = torch.randn(K, 6, 128), 4 * torch.rand(K, 6)
+    fake = g(z, t)
+    assert fake.shape == (K, 6, L, L)
+    torch.testing.assert_close(fake, g.reference_forward(z, t), atol=2e-5, rtol=1e-4)
+    x = torch.randn(K, 6, L, L)
+    torch.testing.assert_close(d(x, t), d.reference_forward(x, t), atol=2e-5, rtol=1e-4)
+
+
+def test_stacked_models_do_not_interact():
+    g, d = StackedGenerator(2, 5), StackedCritic(2, 5)
+    _init(g, d, K=2)
+    z, x = torch.randn(2, 4, 128), torch.randn(2, 4, 5, 5)
+    before = g(z)[0].clone(), d(x)[0].clone()
+    with torch.no_grad():
+        for p in list(g.parameters()) + list(d.parameters()):
+            p[1].add_(1.0)  # change model 1 only
+    torch.testing.assert_close(g(z)[0], before[0], rtol=0, atol=0)
+    torch.testing.assert_close(d(x)[0], before[1], rtol=0, atol=0)
+
+
+def test_conditional_models_need_and_use_the_temperature():
+    g, d = StackedGenerator(1, 9, conditional=True), StackedCritic(1, 9, conditional=True)
+    _init(g, d, K=1)
+    z = torch.randn(1, 4, 128)
+    with pytest.raises(ValueError):
+        g(z)
+    with pytest.raises(ValueError):
+        d(torch.zeros(1, 4, 9, 9))
+    between = torch.full((1, 4), 2.05)  # between grid points 2.0 and 2.1
+    assert g(z, between).shape == (1, 4, 9, 9)
+    assert not torch.equal(g(z, between), g(z, torch.full((1, 4), 3.0)))
+    x = torch.zeros(1, 4, 9, 9)
+    assert not torch.equal(d(x, between), d(x, torch.full((1, 4), 3.0)))
+
+
+def test_neighbour_table_zero_padding_and_periodic():
+    zeros, periodic = neighbour_table(3, 3, "zeros"), neighbour_table(3, 3, "circular")
+    # offset (-1, -1) of site (0, 0) leaves the lattice: the zero site 9; periodic: site (2, 2)
+    assert zeros[0, 0] == 9 and periodic[0, 0] == 8
+    assert zeros[4].tolist() == list(range(9)) == periodic[4].tolist()  # the centre tap
+    assert sorted(periodic[:, 4].tolist()) == list(range(9))  # the middle site sees all
+
+
+def test_spin_rule_is_sign_with_zero_up():
+    x = torch.tensor([-0.7, -1e-8, 0.0, 1e-8, 0.9])
+    assert to_spins(x).tolist() == [-1, -1, 1, 1, 1]
+    assert to_spins(x).dtype == torch.int8

@@ -1,0 +1,180 @@
+"""Training the Ising GANs: engines, independence of stacked GANs, resume, data, symmetries."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from scigan.core.config import validate
+from scigan.core.errors import ConfigError, InputError
+from scigan.core.logs import read_jsonl
+from scigan.core.registry import load_case_study, resolve_case_config
+from scigan.ising import observables
+from scigan.ising.config import IsingGanConfig
+from scigan.ising.train import (
+    IsingGanTask,
+    augment_lattices,
+    load_data,
+    split_counts,
+    symmetry_permutations,
+)
+
+
+def _config(data: Path, *extra: str) -> dict:
+    sets = [
+        f"data.path={data}",
+        "train.steps=4",
+        "train.batch_size=8",
+        "train.critic_steps=2",
+        "log.every=2",
+        "log.checkpoint_every=3",
+        "num_threads=1",
+        *extra,
+    ]
+    return resolve_case_config(load_case_study("ising"), None, sets)
+
+
+def _checkpoint(run: Path, group: int = 0) -> dict:
+    return torch.load(
+        run / "groups" / f"{group:02d}" / "checkpoints" / "last.pt", weights_only=True
+    )
+
+
+def _task(data: Path, engine: str, *extra: str) -> IsingGanTask:
+    cfg = validate(
+        IsingGanConfig,
+        _config(
+            data, f"train.engine={engine}", "train.lr_critic=1e-3", "train.adam_eps=1.0", *extra
+        ),
+    )
+    d = load_data(data, cfg.data.heldout_fraction, None)
+    return IsingGanTask(cfg, d.temperatures, d.indices, d.train, torch.device("cpu"))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (),
+        (
+            "model.conditional=true",
+            "model.padding=circular",
+            "train.same_real_batch=false",
+            "data.augment=[flip]",
+        ),
+    ],
+)
+def test_fused_engine_trains_like_autograd(small_ising, extra):
+    # adam_eps = 1 keeps Adam from magnifying rounding-level gradient differences to +-lr
+    a, b = _task(small_ising, "autograd", *extra), _task(small_ising, "fused", *extra)
+    for _ in range(2):
+        la, lb = a.train_step(), b.train_step()
+    for key in la:
+        torch.testing.assert_close(la[key], lb[key], atol=1e-5, rtol=1e-4)
+    for part in ("generator", "critic"):
+        sa, sb = getattr(a, part).state_dict(), getattr(b, part).state_dict()
+        for key in sa:
+            torch.testing.assert_close(sa[key], sb[key], atol=1e-6, rtol=1e-5)
+
+
+def test_a_temperature_trains_the_same_in_any_group(small_ising, tmp_path):
+    case = load_case_study("ising")
+    case.train(_config(small_ising, "train.group_size=3"), tmp_path / "one", None, False)
+    case.train(_config(small_ising, "train.group_size=2"), tmp_path / "two", None, False)
+    together, alone = _checkpoint(tmp_path / "one", 0), _checkpoint(tmp_path / "two", 1)
+    # T = 3.0 is model 2 of group 0 in the first run, model 0 of group 1 in the second
+    for key, value in alone["task"]["generator"].items():
+        torch.testing.assert_close(
+            together["task"]["generator"][key][2:3], value, atol=1e-5, rtol=1e-4
+        )
+    for key, value in alone["task"]["critic"].items():
+        torch.testing.assert_close(
+            together["task"]["critic"][key][2:3], value, atol=1e-5, rtol=1e-4
+        )
+
+
+def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path):
+    case = load_case_study("ising")
+    cfg = _config(small_ising, "train.group_size=2")
+    case.train(cfg, tmp_path / "straight", None, False)
+    case.train(cfg, tmp_path / "split", 3, False)
+    assert _checkpoint(tmp_path / "split", 1)["step"] == 3  # every group stopped at 3
+    case.train(cfg, tmp_path / "split", None, False)
+    for group in (0, 1):
+        a, b = _checkpoint(tmp_path / "straight", group), _checkpoint(tmp_path / "split", group)
+        assert a["step"] == b["step"] == 4
+        for part in ("generator", "critic"):
+            for key, value in a["task"][part].items():
+                assert torch.equal(value, b["task"][part][key]), (group, part, key)
+        logs = [
+            read_jsonl(run / "groups" / f"{group:02d}" / "log.jsonl")
+            for run in (tmp_path / "straight", tmp_path / "split")
+        ]
+        assert logs[0] == logs[1]
+        assert [r["step"] for r in logs[0]] == [1, 2, 3, 4]
+        assert {k.split("/")[0] for k in logs[0][0] if k != "step"} == {
+            "critic_wasserstein",
+            "critic_gp",
+            "critic_total",
+            "generator",
+        }
+
+
+def test_conditional_run_generates_between_grid_points(small_ising, tmp_path):
+    case = load_case_study("ising")
+    case.train(_config(small_ising, "model.conditional=true"), tmp_path / "c", None, False)
+    from scigan.core.rundir import RunDir
+
+    temps, lattices = case.generate_lattices(RunDir(tmp_path / "c"), 5, temperatures=[1.55])
+    assert temps.tolist() == [1.55]
+    assert lattices.shape == (1, 5, 4, 4) and set(np.unique(lattices)) <= {-1, 1}
+    case.train(_config(small_ising, "train.steps=1"), tmp_path / "p", None, False)
+    with pytest.raises(InputError):  # per-temperature GANs exist at their grid points only
+        case.generate_lattices(RunDir(tmp_path / "p"), 5, temperatures=[1.55])
+
+
+def test_heldout_split_is_the_end_of_each_chain(small_ising):
+    data = load_data(small_ising, 0.25, [3.0, 1.0])
+    assert data.temperatures.tolist() == [3.0, 1.0] and data.indices.tolist() == [2, 0]
+    assert data.train.shape == (2, 120, 4, 4) and data.heldout.shape == (2, 40, 4, 4)
+    assert split_counts(10000, 0.2) == (8000, 2000)
+    with pytest.raises(ConfigError):
+        split_counts(3, 0.1)
+    with pytest.raises(ConfigError):
+        load_data(small_ising, 0.2, [1.5])
+    with pytest.raises(InputError):
+        load_data(small_ising.parent / "missing.h5", 0.2, None)
+
+
+def test_epochs_set_the_step_count(small_ising, tmp_path):
+    # 128 training lattices per T // batch 8 = 16 steps per epoch; 0.25 epochs = 4 steps
+    case = load_case_study("ising")
+    cfg = resolve_case_config(
+        case,
+        None,
+        [f"data.path={small_ising}", "train.epochs=0.25", "train.batch_size=8", "num_threads=1"],
+    )
+    summary = case.train(cfg, tmp_path / "e", None, False)
+    assert "step 4/4" in summary
+
+
+def test_symmetries_are_permutations_that_keep_the_physics():
+    L = 5
+    perms = symmetry_permutations(L, ["translate", "dihedral"])
+    assert perms.shape == (8 * L * L, L * L)
+    assert torch.equal(perms.sort(dim=1).values, torch.arange(L * L).expand_as(perms))
+    assert len({tuple(p.tolist()) for p in perms}) == 8 * L * L  # all distinct
+    assert torch.equal(perms[0], torch.arange(L * L))
+    rng = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 2, (64, L, L), generator=rng).float() * 2 - 1
+    choice = torch.randint(0, len(perms), (64,), generator=rng)
+    flip = torch.randint(0, 2, (64,), generator=rng).float() * 2 - 1
+    y = augment_lattices(x, choice, perms, flip)
+    np.testing.assert_array_equal(
+        observables.energy_per_spin(y.numpy()), observables.energy_per_spin(x.numpy())
+    )
+    np.testing.assert_array_equal(
+        observables.magnetization_per_spin(y.numpy()),
+        flip.numpy() * observables.magnetization_per_spin(x.numpy()),
+    )
+    assert not torch.equal(y, x)
