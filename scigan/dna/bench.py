@@ -44,9 +44,14 @@ def step_flops(batch: int, generator: torch.nn.Module, discriminator: torch.nn.M
     return 2 * macs
 
 
-def _time_steps(task, steps: int, repeats: int = 3) -> float:
-    for _ in range(max(5, steps // 10)):
+def _time_steps(task, steps: int, repeats: int = 3, warmup_s: float = 0.0) -> float:
+    """Best of `repeats` rounds of `steps` steps, after at least `warmup_s` seconds of steps
+    (a fresh process here takes ~1,000 steps, ~4 s, to reach its steady rate)."""
+    start = time.perf_counter()
+    done = 0
+    while done < max(5, steps // 10) or time.perf_counter() - start < warmup_s:
         task.train_step()
+        done += 1
     best = 0.0
     for _ in range(repeats):
         start = time.perf_counter()
@@ -57,13 +62,44 @@ def _time_steps(task, steps: int, repeats: int = 3) -> float:
     return best
 
 
+def _measure(engine: str, batch: int, steps: int, device: str, threads: int) -> tuple[float, int]:
+    """Steady-state steps/s of one engine and batch size, and the FLOPs of one step."""
+    from scigan.dna.train import DnaGanTask
+
+    torch.set_num_threads(threads)
+    case = load_case_study("dna")
+    overrides = [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"]
+    cfg = validate(DnaConfig, resolve_case_config(case, None, overrides))
+    task = DnaGanTask(cfg, build_dataset(), torch.device(device))
+    warmup_s = 0.0 if steps < 100 else 5.0
+    rate = _time_steps(task, steps, warmup_s=warmup_s)
+    return rate, step_flops(batch, task.generator, task.discriminator)
+
+
+def _measure_isolated(
+    engine: str, batch: int, steps: int, device: str, quick: bool
+) -> tuple[float, int]:
+    """`_measure` in a fresh process (full runs): a training run holds one task, but in one
+    process the tasks measured before leave allocator and cache state behind that slowed the
+    next one by up to 30 % here, so each configuration starts clean."""
+    args = (engine, batch, steps, device, torch.get_num_threads())
+    if quick or device != "cpu":
+        return _measure(*args)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_measure, *args).result()
+
+
 def run_bench(quick: bool = False) -> dict:
     from scigan.dna.evaluate import evaluate_sets
-    from scigan.dna.train import DnaGanTask, generate
+    from scigan.dna.train import generate
 
     dataset = build_dataset()
     case = load_case_study("dna")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    # (each training configuration below is measured in its own process)
     peak_gflops = matmul_peak_gflops(device=device.type)
     results: dict = {
         "device": str(device),
@@ -71,20 +107,10 @@ def run_bench(quick: bool = False) -> dict:
         "fp32_matmul_peak_gflops": round(peak_gflops, 1),
         "training": [],
     }
-    for engine in ("autograd", "fused"):
+    for engine in ("fused", "autograd"):
         for batch in (64, 1024):
-            cfg = validate(
-                DnaConfig,
-                resolve_case_config(
-                    case,
-                    None,
-                    [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"],
-                ),
-            )
-            task = DnaGanTask(cfg, dataset, device)
             steps = (20 if quick else 400) if batch == 64 else (5 if quick else 40)
-            rate = _time_steps(task, steps)
-            flops = step_flops(batch, task.generator, task.discriminator)
+            rate, flops = _measure_isolated(engine, batch, steps, device.type, quick)
             entry = {
                 "engine": engine,
                 "batch_size": batch,
