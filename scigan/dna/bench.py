@@ -9,6 +9,7 @@ import torch
 
 from scigan.core.bench import matmul_peak_gflops
 from scigan.core.config import validate
+from scigan.core.device import set_threads
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import build_dataset
@@ -66,7 +67,7 @@ def _measure(engine: str, batch: int, steps: int, device: str, threads: int) -> 
     """Steady-state steps/s of one engine and batch size, and the FLOPs of one step."""
     from scigan.dna.train import DnaGanTask
 
-    torch.set_num_threads(threads)
+    set_threads(threads)
     case = load_case_study("dna")
     overrides = [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"]
     cfg = validate(DnaConfig, resolve_case_config(case, None, overrides))
