@@ -21,9 +21,7 @@ from scigan.core.device import set_threads
 def _bench_modules() -> list[str]:
     root = Path(__file__).resolve().parent.parent
     # Every folder with a bench.py except this one (core) is a case study's benchmark.
-    return sorted(
-        p.name for p in root.iterdir() if (p / "bench.py").is_file() and p.name != "core"
-    )
+    return sorted(p.name for p in root.iterdir() if (p / "bench.py").is_file() and p.name != "core")
 
 
 def matmul_peak_gflops(

@@ -79,8 +79,9 @@ class _FlatMLP:
     ``flat`` (the weight a column slice, the bias a strided column); their ``.grad`` stays None.
     """
 
-    def __init__(self, module: nn.Module, name: str, lr: float, betas: tuple[float, float],
-                 eps: float):
+    def __init__(
+        self, module: nn.Module, name: str, lr: float, betas: tuple[float, float], eps: float
+    ):
         self.name = name
         self.lr, self.betas, self.eps = float(lr), (float(betas[0]), float(betas[1])), float(eps)
         linears, slopes = [], []
@@ -125,13 +126,18 @@ class _FlatMLP:
             raise ValueError(f"{name}: parameters outside its Linear layers are not supported")
         self._bind()
         self.adam_args = (
-            [self.flat], [self.grad], [self.exp_avg], [self.exp_avg_sq], [], [self.step]
+            [self.flat],
+            [self.grad],
+            [self.exp_avg],
+            [self.exp_avg_sq],
+            [],
+            [self.step],
         )
 
     @staticmethod
     def _block(buf: Tensor, offset: int, out_f: int, kp: int) -> Tensor:
         """Layer block of `buf` as an (out, Kp) matrix."""
-        return buf[offset:offset + out_f * kp].view(out_f, kp)
+        return buf[offset : offset + out_f * kp].view(out_f, kp)
 
     @classmethod
     def param_view(cls, buf: Tensor, spec: tuple) -> Tensor:
@@ -152,8 +158,9 @@ class _FlatMLP:
                 view.copy_(p)
                 p.data = view
         # cheap per-step check that nothing replaced the parameter tensors: (dict, key, pointer)
-        self._bound = [(lin._parameters, attr, getattr(lin, attr).data_ptr())
-                       for lin, attr, _ in self._views]
+        self._bound = [
+            (lin._parameters, attr, getattr(lin, attr).data_ptr()) for lin, attr, _ in self._views
+        ]
 
     def ensure_bound(self) -> None:
         """Re-adopt parameters something replaced (e.g. ``load_state_dict(assign=True)``)."""
@@ -193,8 +200,7 @@ def _forward_plan(net: _FlatMLP, ins: list[Tensor], outs: list[Tensor]) -> list[
     """(W_aug, augmented input, output rows, slope or None) per layer."""
     last = len(net.Wa) - 1
     return [
-        (net.Wa[i], ins[i], outs[i], net.slopes[i] if i < last else None)
-        for i in range(last + 1)
+        (net.Wa[i], ins[i], outs[i], net.slopes[i] if i < last else None) for i in range(last + 1)
     ]
 
 
@@ -222,8 +228,16 @@ def _backward_plan(
 class _Workspace:
     """Every buffer and view one batch size needs, allocated once (layout: features x samples)."""
 
-    def __init__(self, batch: int, g: _FlatMLP, d: _FlatMLP, softmax: bool,
-                 real_label: float, fake_label: float, sample_major: bool):
+    def __init__(
+        self,
+        batch: int,
+        g: _FlatMLP,
+        d: _FlatMLP,
+        softmax: bool,
+        real_label: float,
+        fake_label: float,
+        sample_major: bool,
+    ):
         B, N = batch, 2 * batch
         f = dict(device=g.device, dtype=g.dtype)
 
@@ -343,8 +357,10 @@ class DnaGanStep:
         d.ensure_bound()
         batch = real.shape[0]
         if z_d.shape != z_g.shape or z_d.shape[0] != batch:
-            raise ValueError(f"batch mismatch: real {tuple(real.shape)}, z_d {tuple(z_d.shape)}, "
-                             f"z_g {tuple(z_g.shape)}")
+            raise ValueError(
+                f"batch mismatch: real {tuple(real.shape)}, z_d {tuple(z_d.shape)}, "
+                f"z_g {tuple(z_g.shape)}"
+            )
         w = self._workspace(batch)
         w.z_d.copy_(z_d.t())
         w.z_g.copy_(z_g.t())
@@ -403,8 +419,14 @@ class DnaGanStep:
     def _adam(self, net: _FlatMLP) -> None:
         net.step.add_(self._one)
         torch._fused_adam_(
-            *net.adam_args, lr=net.lr, beta1=net.betas[0], beta2=net.betas[1], weight_decay=0.0,
-            eps=net.eps, amsgrad=False, maximize=False,
+            *net.adam_args,
+            lr=net.lr,
+            beta1=net.betas[0],
+            beta2=net.betas[1],
+            weight_decay=0.0,
+            eps=net.eps,
+            amsgrad=False,
+            maximize=False,
         )
 
     def _workspace(self, batch: int) -> _Workspace:
@@ -412,8 +434,15 @@ class DnaGanStep:
         if w is None:
             if len(self._workspaces) >= _MAX_WORKSPACES:
                 self._workspaces.pop(next(iter(self._workspaces)))
-            w = _Workspace(batch, self._g, self._d, self.softmax, self.real_label, self.fake_label,
-                           sample_major=batch >= _SAMPLE_MAJOR_FROM)
+            w = _Workspace(
+                batch,
+                self._g,
+                self._d,
+                self.softmax,
+                self.real_label,
+                self.fake_label,
+                sample_major=batch >= _SAMPLE_MAJOR_FROM,
+            )
             self._workspaces[batch] = w
         return w
 
@@ -429,8 +458,10 @@ class DnaGanStep:
             ok = torch.allclose(self.generator(z), out, rtol=1e-4, atol=1e-5)
             x = torch.linspace(-1, 1, 3 * d.sizes[0], device=d.device, dtype=d.dtype).view(3, -1)
             ok = ok and torch.allclose(
-                self.discriminator(x).reshape(-1), d.reference_forward(x).reshape(-1),
-                rtol=1e-4, atol=1e-5,
+                self.discriminator(x).reshape(-1),
+                d.reference_forward(x).reshape(-1),
+                rtol=1e-4,
+                atol=1e-5,
             )
         if not ok:
             raise ValueError(
@@ -464,9 +495,7 @@ class DnaGanStep:
             step = net.step.detach().to("cpu", copy=True)
             for i, p in enumerate(net.params()):
                 m, v = net.moments(i)
-                opt.state[p] = {
-                    "step": step.clone(), "exp_avg": m.clone(), "exp_avg_sq": v.clone()
-                }
+                opt.state[p] = {"step": step.clone(), "exp_avg": m.clone(), "exp_avg_sq": v.clone()}
         return opt.state_dict()
 
     def _load_adam_state(self, net: _FlatMLP, saved: dict[str, Any]) -> None:
@@ -488,8 +517,9 @@ class DnaGanStep:
                 m, v = net.moments(i)
                 for dst, key in ((m, "exp_avg"), (v, "exp_avg_sq")):
                     if st[key].shape != dst.shape:
-                        raise ValueError(f"{net.name}: {key} shape {tuple(st[key].shape)} != "
-                                         f"{tuple(dst.shape)}")
+                        raise ValueError(
+                            f"{net.name}: {key} shape {tuple(st[key].shape)} != {tuple(dst.shape)}"
+                        )
                     dst.copy_(st[key])
                 steps.add(float(st["step"]))
             if len(steps) != 1:

@@ -46,8 +46,9 @@ def _python_loop_rate(attempts: int) -> float:
 def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) -> dict:
     rates = {}
     for algorithm in mc.ALGORITHMS:
-        batch = mc.make_chains(L, temperatures, chains, 0, range(len(temperatures)), algorithm,
-                               "cold")
+        batch = mc.make_chains(
+            L, temperatures, chains, 0, range(len(temperatures)), algorithm, "cold"
+        )
         batch.equilibrate(max(2, sweeps // 2))  # compiles, and sets Wolff's cluster count
         rates[algorithm] = _rate(lambda b=batch: b.sweep(sweeps), repeats)
     try:
@@ -60,13 +61,16 @@ def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) 
         batch = TorchChains(L, per_chain, 0, list(range(len(temperatures))), "cold", device)
         batch.sweep(1)
         if device.startswith("cuda"):
+
             def step():
                 work = batch.sweep(max(1, sweeps // 10))
                 torch.cuda.synchronize()
                 return work
         else:
+
             def step():
                 return batch.sweep(max(1, sweeps // 10))
+
         rates[f"torch_{device}_sublattice"] = _rate(step, repeats)
     except ImportError:
         pass
@@ -82,8 +86,10 @@ def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) ->
     from scigan.ising.config import IsingGanConfig, defaults_path
     from scigan.ising.train import IsingGanTask
 
-    cfg = validate(IsingGanConfig, resolve(defaults_path(), None, [
-        f"train.batch_size={batch}", f"train.engine={engine}"]))
+    cfg = validate(
+        IsingGanConfig,
+        resolve(defaults_path(), None, [f"train.batch_size={batch}", f"train.engine={engine}"]),
+    )
     device = resolve_device("auto")
     rng = np.random.default_rng(0)
     train = np.where(rng.random((models, 2048, 9, 9)) < 0.5, 1, -1).astype(np.int8)
@@ -104,8 +110,14 @@ def gan_bench(quick: bool = False) -> dict:
     """WGAN-GP steps/s; `aggregate` = GAN-steps/s (stacked models x steps/s)."""
     out = {"unit": "WGAN-GP steps per second (5 critic + 1 generator update)"}
     # (engine, models, batch, steps per timing)
-    cases = [("fused", 1, 64, 30), ("fused", 1, 1024, 3), ("fused", 8, 64, 5),
-             ("fused", 41, 64, 2), ("autograd", 1, 64, 10), ("autograd", 1, 1024, 1)]
+    cases = [
+        ("fused", 1, 64, 30),
+        ("fused", 1, 1024, 3),
+        ("fused", 8, 64, 5),
+        ("fused", 41, 64, 2),
+        ("autograd", 1, 64, 10),
+        ("autograd", 1, 1024, 1),
+    ]
     if quick:
         cases = [("fused", 1, 64, 2), ("fused", 1, 1024, 1), ("autograd", 1, 64, 1)]
     for engine, models, batch, steps in cases:
@@ -122,13 +134,19 @@ def run_bench(quick: bool = False) -> dict:
     repeats = 2 if quick else 3
     results = {
         "unit": "spin-flip attempts per second (Wolff: spins flipped per second)",
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor(),
-                    "python": platform.python_version(), "numpy": np.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "processor": platform.processor(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+        },
         "python_loop_thesis_L9": _python_loop_rate(2_000 if quick else 20_000),
         "thesis_protocol_41T_L9_64chains": _engine_rates(
-            9, THESIS_TEMPERATURES, 64, 20 if quick else 200, repeats),
+            9, THESIS_TEMPERATURES, 64, 20 if quick else 200, repeats
+        ),
         "L256_Tc_128chains": _engine_rates(
-            256, [2.269], 128 if not quick else 64, 2 if quick else 10, repeats),
+            256, [2.269], 128 if not quick else 64, 2 if quick else 10, repeats
+        ),
         "gan": gan_bench(quick),
     }
     try:
@@ -151,10 +169,13 @@ def run_bench(quick: bool = False) -> dict:
         start = time.perf_counter()
         dataset.generate(protocol, Path(scratch), show_progress=False, figures=False)
         results["default_dataset_seconds"] = time.perf_counter() - start
-        results["default_dataset"] = {"L": protocol.L, "temperatures": len(protocol.temperatures),
-                                      "samples": protocol.samples,
-                                      "interval": protocol.interval,
-                                      "algorithm": protocol.algorithm}
+        results["default_dataset"] = {
+            "L": protocol.L,
+            "temperatures": len(protocol.temperatures),
+            "samples": protocol.samples,
+            "interval": protocol.interval,
+            "algorithm": protocol.algorithm,
+        }
     return results
 
 

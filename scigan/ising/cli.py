@@ -19,26 +19,41 @@ def register(data_app: typer.Typer) -> None:
     def ising(
         out: Annotated[Path, typer.Option("--out", help="output directory")] = Path("data/ising"),
         L: Annotated[int | None, typer.Option("--L", help="lattice side (default 9)")] = None,
-        temperatures: Annotated[str | None, typer.Option(
-            help="start:stop:step (stop included) or a comma list (default 0:4:0.1)")] = None,
+        temperatures: Annotated[
+            str | None,
+            typer.Option(help="start:stop:step (stop included) or a comma list (default 0:4:0.1)"),
+        ] = None,
         samples: Annotated[int | None, typer.Option(help="lattices per temperature")] = None,
-        algorithm: Annotated[str | None, typer.Option(
-            help="metropolis (thesis, random site) | sublattice | wolff")] = None,
+        algorithm: Annotated[
+            str | None, typer.Option(help="metropolis (thesis, random site) | sublattice | wolff")
+        ] = None,
         start: Annotated[str | None, typer.Option(help="hot (random) | cold (all up)")] = None,
-        equilibration: Annotated[int | None, typer.Option(
-            help="sweeps before the first sample")] = None,
+        equilibration: Annotated[
+            int | None, typer.Option(help="sweeps before the first sample")
+        ] = None,
         interval: Annotated[int | None, typer.Option(help="sweeps between samples")] = None,
-        chains: Annotated[int | None, typer.Option(
-            help="independent chains per temperature")] = None,
-        global_flip: Annotated[bool | None, typer.Option(
-            "--global-flip/--no-global-flip",
-            help="flip whole lattices with p = 1/2 between samples")] = None,
+        chains: Annotated[
+            int | None, typer.Option(help="independent chains per temperature")
+        ] = None,
+        global_flip: Annotated[
+            bool | None,
+            typer.Option(
+                "--global-flip/--no-global-flip",
+                help="flip whole lattices with p = 1/2 between samples",
+            ),
+        ] = None,
         seed: Annotated[int | None, typer.Option(help="seed of every random stream")] = None,
-        protocol: Annotated[str, typer.Option(
-            help="equilibrium (default: equilibrium data) | thesis (random-site Metropolis "
-                 "from a random start, one chain per T)")] = "equilibrium",
-        device: Annotated[str, typer.Option(
-            help="auto | cpu | cuda (cuda runs the sublattice algorithm in torch)")] = "auto",
+        protocol: Annotated[
+            str,
+            typer.Option(
+                help="equilibrium (default: equilibrium data) | thesis (random-site Metropolis "
+                "from a random start, one chain per T)"
+            ),
+        ] = "equilibrium",
+        device: Annotated[
+            str,
+            typer.Option(help="auto | cpu | cuda (cuda runs the sublattice algorithm in torch)"),
+        ] = "auto",
         progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
         figures: Annotated[bool, typer.Option(help="write the figures")] = True,
     ) -> None:
@@ -51,15 +66,27 @@ def register(data_app: typer.Typer) -> None:
         try:
             backend = _backend(device, algorithm, protocol)
             chosen = dataset.make_protocol(
-                protocol, L=L, temperatures=temperatures, samples=samples, algorithm=algorithm,
-                start=start, chains=chains, equilibration=equilibration, interval=interval,
-                global_flip=global_flip, seed=seed, backend=backend)
+                protocol,
+                L=L,
+                temperatures=temperatures,
+                samples=samples,
+                algorithm=algorithm,
+                start=start,
+                chains=chains,
+                equilibration=equilibration,
+                interval=interval,
+                global_flip=global_flip,
+                seed=seed,
+                backend=backend,
+            )
             result = dataset.generate(chosen, out, show_progress=progress, figures=figures)
         except (dataset.ParameterError, OSError) as error:
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(code=2) from None
-        typer.echo(f"wrote {result['path']} ({len(result['simulated'])} temperatures simulated "
-                   f"now, {len(chosen.temperatures)} in all); summary.csv and figures in {out}")
+        typer.echo(
+            f"wrote {result['path']} ({len(result['simulated'])} temperatures simulated "
+            f"now, {len(chosen.temperatures)} in all); summary.csv and figures in {out}"
+        )
 
 
 def _backend(device: str, algorithm: str | None, protocol: str) -> str:

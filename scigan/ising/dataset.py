@@ -50,7 +50,8 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
             start, stop, step = (float(x) for x in text.split(":"))
             if step <= 0 or stop < start:
                 raise ParameterError(
-                    f"temperatures {text!r}: need start <= stop and step > 0, e.g. 0:4:0.1")
+                    f"temperatures {text!r}: need start <= stop and step > 0, e.g. 0:4:0.1"
+                )
             count = int(math.floor((stop - start) / step + 1e-9)) + 1
             values = start + step * np.arange(count)
         else:
@@ -60,7 +61,8 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
             raise
         raise ParameterError(
             f"temperatures {text!r}: write start:stop:step (e.g. 0:4:0.1) or a comma list "
-            "(e.g. 1.0,2.269,3.0)") from None
+            "(e.g. 1.0,2.269,3.0)"
+        ) from None
     if values.size == 0:
         raise ParameterError("no temperatures given; e.g. --temperatures 0:4:0.1")
     if np.any(values < 0) or not np.all(np.isfinite(values)):
@@ -92,8 +94,9 @@ class Protocol:
         if self.samples < 1:
             problems.append(f"samples = {self.samples}: need at least 1 sample")
         if self.algorithm not in mc.ALGORITHMS:
-            problems.append(f"unknown algorithm {self.algorithm!r}: choose one of "
-                            + ", ".join(mc.ALGORITHMS))
+            problems.append(
+                f"unknown algorithm {self.algorithm!r}: choose one of " + ", ".join(mc.ALGORITHMS)
+            )
         if self.start not in ("hot", "cold"):
             problems.append(f"unknown start {self.start!r}: choose hot or cold")
         if self.chains < 1:
@@ -105,8 +108,10 @@ class Protocol:
         if any(t < 0 for t in self.temperatures):
             problems.append("temperatures must be >= 0")
         if self.backend != "numba" and self.algorithm != "sublattice":
-            problems.append(f"the torch/{self.backend} path runs the sublattice algorithm only, "
-                            f"not {self.algorithm!r}: use --algorithm sublattice or --device cpu")
+            problems.append(
+                f"the torch/{self.backend} path runs the sublattice algorithm only, "
+                f"not {self.algorithm!r}: use --algorithm sublattice or --device cpu"
+            )
         if problems:
             raise ParameterError("; ".join(problems))
 
@@ -120,15 +125,24 @@ def make_protocol(protocol: str = "equilibrium", **overrides) -> Protocol:
     equilibration, interval, global_flip, seed, backend)."""
     defaults = load_defaults()
     if protocol not in defaults["protocols"]:
-        raise ParameterError(f"unknown protocol {protocol!r}: choose one of "
-                             + ", ".join(defaults["protocols"]))
-    values = {"L": defaults["L"], "temperatures": defaults["temperatures"],
-              "samples": defaults["samples"], "seed": defaults["seed"], "backend": "numba"}
+        raise ParameterError(
+            f"unknown protocol {protocol!r}: choose one of " + ", ".join(defaults["protocols"])
+        )
+    values = {
+        "L": defaults["L"],
+        "temperatures": defaults["temperatures"],
+        "samples": defaults["samples"],
+        "seed": defaults["seed"],
+        "backend": "numba",
+    }
     values.update(defaults["protocols"][protocol])
     values.update({k: v for k, v in overrides.items() if v is not None})
     temperatures = values["temperatures"]
-    values["temperatures"] = (parse_temperatures(temperatures) if isinstance(temperatures, str)
-                              else tuple(float(t) for t in temperatures))
+    values["temperatures"] = (
+        parse_temperatures(temperatures)
+        if isinstance(temperatures, str)
+        else tuple(float(t) for t in temperatures)
+    )
     result = Protocol(protocol=protocol, **values)
     result.check()
     return result
@@ -138,8 +152,16 @@ def simulate_temperatures(protocol: Protocol, indices, progress=None) -> np.ndar
     """Lattices (len(indices), samples, L, L) int8 for the temperatures at `indices`."""
     temperatures = [protocol.temperatures[k] for k in indices]
     device = "cpu" if protocol.backend == "numba" else protocol.backend
-    chains = mc.make_chains(protocol.L, temperatures, protocol.chains, protocol.seed, indices,
-                            protocol.algorithm, protocol.start, device)
+    chains = mc.make_chains(
+        protocol.L,
+        temperatures,
+        protocol.chains,
+        protocol.seed,
+        indices,
+        protocol.algorithm,
+        protocol.start,
+        device,
+    )
     chains.equilibrate(protocol.equilibration)
     if progress:
         progress(protocol.equilibration)
@@ -151,7 +173,7 @@ def simulate_temperatures(protocol: Protocol, indices, progress=None) -> np.ndar
         if protocol.global_flip:
             chains.global_flip()
         lattices = chains.lattices().reshape(len(indices), protocol.chains, L, L)
-        out[:, step * protocol.chains:(step + 1) * protocol.chains] = lattices
+        out[:, step * protocol.chains : (step + 1) * protocol.chains] = lattices
         if progress:
             progress(protocol.interval)
     return out[:, : protocol.samples]
@@ -171,13 +193,19 @@ def _open_store(path: Path, protocol: Protocol):
             differing = sorted(k for k in new if old.get(k) != new[k])
             raise ParameterError(
                 f"{path} was written with different parameters ({', '.join(differing)}); "
-                "re-run with the same arguments to continue it, or choose another --out")
+                "re-run with the same arguments to continue it, or choose another --out"
+            )
         return store
     path.parent.mkdir(parents=True, exist_ok=True)
     store = h5py.File(path, "w")
     store.attrs["parameters"] = protocol.as_json()
-    store.create_dataset("spins", (n_t, protocol.samples, L, L), dtype="i1",
-                         chunks=(1, min(protocol.samples, 4096), L, L), compression="lzf")
+    store.create_dataset(
+        "spins",
+        (n_t, protocol.samples, L, L),
+        dtype="i1",
+        chunks=(1, min(protocol.samples, 4096), L, L),
+        compression="lzf",
+    )
     store.create_dataset("energy", (n_t, protocol.samples), dtype="f8")
     store.create_dataset("magnetization", (n_t, protocol.samples), dtype="f8")
     store.create_dataset("temperatures", data=np.array(protocol.temperatures))
@@ -188,8 +216,9 @@ def _open_store(path: Path, protocol: Protocol):
     return store
 
 
-def generate(protocol: Protocol, out_dir: Path, show_progress: bool = True,
-             figures: bool = True) -> dict:
+def generate(
+    protocol: Protocol, out_dir: Path, show_progress: bool = True, figures: bool = True
+) -> dict:
     """Simulate what is missing in out_dir/ising.h5, then write the summary and figures.
 
     Returns {"path", "simulated" (temperature indices run now), "summary" (rows)}.
@@ -207,27 +236,32 @@ def generate(protocol: Protocol, out_dir: Path, show_progress: bool = True,
         pending = [g for g in groups if not done[g].all()]
         steps = -(-protocol.samples // protocol.chains)
         per_group = protocol.equilibration + steps * protocol.interval
-        with tqdm(total=per_group * len(pending), unit="sweep", disable=not show_progress,
-                  desc=f"Ising L={protocol.L}") as bar:
+        with tqdm(
+            total=per_group * len(pending),
+            unit="sweep",
+            disable=not show_progress,
+            desc=f"Ising L={protocol.L}",
+        ) as bar:
             for group in pending:
                 lattices = simulate_temperatures(protocol, group, bar.update)
-                store["spins"][group[0]:group[-1] + 1] = lattices
-                store["energy"][group[0]:group[-1] + 1] = observables.energy_per_spin(lattices)
-                store["magnetization"][group[0]:group[-1] + 1] = (
-                    observables.magnetization_per_spin(lattices))
-                store["done"][group[0]:group[-1] + 1] = True
+                store["spins"][group[0] : group[-1] + 1] = lattices
+                store["energy"][group[0] : group[-1] + 1] = observables.energy_per_spin(lattices)
+                store["magnetization"][group[0] : group[-1] + 1] = (
+                    observables.magnetization_per_spin(lattices)
+                )
+                store["done"][group[0] : group[-1] + 1] = True
                 store.flush()
                 simulated.extend(group)
         energy, magnetization = store["energy"][:], store["magnetization"][:]
-        correlations = [observables.correlation_function(store["spins"][k, :1000])
-                        for k in range(n_t)]
+        correlations = [
+            observables.correlation_function(store["spins"][k, :1000]) for k in range(n_t)
+        ]
     rows = summary_rows(protocol, energy, magnetization, correlations)
     write_summary(rows, out_dir)
     if figures:
         from scigan.ising import figures as figs
 
-        figs.lattice_evolution(protocol.seed, out_dir / "fig9_lattice_evolution.png",
-                               L=protocol.L)
+        figs.lattice_evolution(protocol.seed, out_dir / "fig9_lattice_evolution.png", L=protocol.L)
         figs.observables_vs_temperature(rows, protocol.L, out_dir / "observables.png")
     return {"path": path, "simulated": simulated, "summary": rows}
 
@@ -238,8 +272,9 @@ def summary_rows(protocol: Protocol, energy, magnetization, correlations=None) -
     exact_values = exact.exact_observables(protocol.L, temps)
     rows = []
     for k, t in enumerate(temps):
-        row = observables.summarize(energy[k], magnetization[k], t, protocol.L,
-                                    protocol.chains, protocol.interval)
+        row = observables.summarize(
+            energy[k], magnetization[k], t, protocol.L, protocol.chains, protocol.interval
+        )
         for key in ("energy", "specific_heat", "abs_m", "binder", "susceptibility"):
             row[f"exact_{key}"] = float(exact_values[key][k])
         row["onsager_m"] = float(exact.onsager_magnetization(t))

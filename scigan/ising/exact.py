@@ -229,8 +229,7 @@ def _momentum_bases(cols: int) -> list[np.ndarray]:
     for momentum in range(cols):
         allowed = (momentum * periods) % cols == 0
         basis = np.zeros((n_states, int(allowed.sum())), dtype=np.complex128)
-        for column, (rep, period) in enumerate(zip(reps[allowed], periods[allowed],
-                                                   strict=True)):
+        for column, (rep, period) in enumerate(zip(reps[allowed], periods[allowed], strict=True)):
             phases = np.exp(2j * np.pi * momentum * np.arange(period) / cols) / math.sqrt(period)
             basis[rotations[:period, rep], column] = phases
         bases.append(basis)
@@ -240,6 +239,7 @@ def _momentum_bases(cols: int) -> list[np.ndarray]:
 def _flushed_power(matrices: np.ndarray, power: int) -> np.ndarray:
     """matrices ** power by repeated squaring, zeroing entries below 1e-150 of the largest
     after each product (see magnetization_distribution: avoids subnormal arithmetic)."""
+
     def flush(x):
         return np.where(np.abs(x) < 1e-150 * np.abs(x).max(), 0.0, x)
 
@@ -253,8 +253,9 @@ def _flushed_power(matrices: np.ndarray, power: int) -> np.ndarray:
     return result
 
 
-def magnetization_distribution(rows: int, temperature: float, cols: int | None = None,
-                               bases: list[np.ndarray] | None = None):
+def magnetization_distribution(
+    rows: int, temperature: float, cols: int | None = None, bases: list[np.ndarray] | None = None
+):
     """Exact P(M) of the total magnetization M = sum s_i on a rows x cols torus.
 
     Z(z) = sum_M Z_M z^{(M+N)/2} = Tr (T D_z)^rows, evaluated on the N+1 roots of unity and
@@ -322,8 +323,13 @@ def moments_from_distribution(totals: np.ndarray, probs: np.ndarray, temperature
     m2 = float(np.sum(probs * m**2))
     m4 = float(np.sum(probs * m**4))
     chi = spins * (m2 - abs_m**2) / temperature if temperature > 0 else 0.0
-    return {"abs_m": abs_m, "m2": m2, "m4": m4, "binder": 1.0 - m4 / (3.0 * m2**2),
-            "susceptibility": chi}
+    return {
+        "abs_m": abs_m,
+        "m2": m2,
+        "m4": m4,
+        "binder": 1.0 - m4 / (3.0 * m2**2),
+        "susceptibility": chi,
+    }
 
 
 def exact_observables(L: int, temperatures) -> dict:
@@ -333,8 +339,9 @@ def exact_observables(L: int, temperatures) -> dict:
     the transfer matrix when L <= 10, else NaN.
     """
     t = _as_temperatures(temperatures)
-    result = {key: np.asarray(val, dtype=np.float64).reshape(-1)
-              for key, val in kaufman(L, t).items()}
+    result = {
+        key: np.asarray(val, dtype=np.float64).reshape(-1) for key, val in kaufman(L, t).items()
+    }
     keys = ("abs_m", "m2", "m4", "binder", "susceptibility")
     for key in keys:
         result[key] = np.full_like(t, np.nan)
@@ -347,7 +354,8 @@ def exact_observables(L: int, temperatures) -> dict:
         with threadpool_limits(limits=1, user_api="blas"):
             for i, ti in enumerate(t):
                 moments = moments_from_distribution(
-                    *magnetization_distribution(L, ti, bases=bases), ti)
+                    *magnetization_distribution(L, ti, bases=bases), ti
+                )
                 for key in keys:
                     result[key][i] = moments[key]
     result["temperature"] = t

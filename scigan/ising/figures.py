@@ -47,16 +47,21 @@ def observables_vs_temperature(rows: list[dict], L: int, path: Path) -> None:
     fine = np.linspace(max(temps.min(), 0.05), max(temps.max(), 0.1), 200)
     kaufman = exact.kaufman(L, fine)
     # transfer-matrix values (L <= 10) at the data's temperatures, as in the summary rows
-    moments = {key: np.array([r[f"exact_{key}"] for r in rows])
-               for key in ("abs_m", "susceptibility")}
+    moments = {
+        key: np.array([r[f"exact_{key}"] for r in rows]) for key in ("abs_m", "susceptibility")
+    }
     has_moments = bool(np.all(np.isfinite(moments["abs_m"])))
     panels = [
-        ("abs_m", "<|m|>", temps, moments["abs_m"] if has_moments else None,
-         exact.onsager_magnetization(fine)),
+        (
+            "abs_m",
+            "<|m|>",
+            temps,
+            moments["abs_m"] if has_moments else None,
+            exact.onsager_magnetization(fine),
+        ),
         ("e", "e", fine, kaufman["energy"], exact.onsager_energy(fine)),
         ("specific_heat", "c", fine, kaufman["specific_heat"], exact.onsager_specific_heat(fine)),
-        ("susceptibility", "chi'", temps, moments["susceptibility"] if has_moments else None,
-         None),
+        ("susceptibility", "chi'", temps, moments["susceptibility"] if has_moments else None, None),
     ]
     fig, axes = plt.subplots(2, 2, figsize=(10, 7))
     for ax, (key, label, grid, finite, onsager) in zip(axes.flat, panels, strict=True):

@@ -114,8 +114,9 @@ def boltzmann_factor(temperatures, delta: float) -> np.ndarray:
 
 def metropolis_thresholds(temperatures) -> np.ndarray:
     """(chains, 2) uint64 thresholds for dE = 4 and 8: floor(exp(-dE/T) 2^32); 0 at T = 0."""
-    factors = np.stack([boltzmann_factor(temperatures, 4.0), boltzmann_factor(temperatures, 8.0)],
-                       axis=1)
+    factors = np.stack(
+        [boltzmann_factor(temperatures, 4.0), boltzmann_factor(temperatures, 8.0)], axis=1
+    )
     return np.floor(factors * _TWO_32).astype(np.uint64)
 
 
@@ -363,10 +364,21 @@ class CpuChains:
             return 0
         with threads_for(self.spins.size * n_sweeps):
             if self.algorithm == "metropolis":
-                return int(random_site_sweeps(self.spins, self.neighbours, self.thresholds,
-                                              self.rng, n_sweeps))
-            return int(wolff_sweeps(self.spins, self.neighbours, self.add_thresholds, self.rng,
-                                    self.clusters_per_sweep, n_sweeps).sum())
+                return int(
+                    random_site_sweeps(
+                        self.spins, self.neighbours, self.thresholds, self.rng, n_sweeps
+                    )
+                )
+            return int(
+                wolff_sweeps(
+                    self.spins,
+                    self.neighbours,
+                    self.add_thresholds,
+                    self.rng,
+                    self.clusters_per_sweep,
+                    n_sweeps,
+                ).sum()
+            )
 
     def equilibrate(self, n_sweeps: int, chunk: int = 10) -> int:
         """Sweeps before sampling. Wolff: also sets each chain's clusters per sweep from the
@@ -378,12 +390,19 @@ class CpuChains:
         for start in range(0, n_sweeps, chunk):
             n = min(chunk, n_sweeps - start)
             with threads_for(self.spins.size * n):
-                flipped = wolff_sweeps(self.spins, self.neighbours, self.add_thresholds,
-                                       self.rng, self.clusters_per_sweep, n)
+                flipped = wolff_sweeps(
+                    self.spins,
+                    self.neighbours,
+                    self.add_thresholds,
+                    self.rng,
+                    self.clusters_per_sweep,
+                    n,
+                )
             wanted = np.rint(n_sites * n * self.clusters_per_sweep / np.maximum(flipped, 1))
             # at most doubling per chunk: sizes from a hot start understate those near Tc
-            self.clusters_per_sweep = np.clip(
-                wanted, 1, 2 * self.clusters_per_sweep).astype(np.int64)
+            self.clusters_per_sweep = np.clip(wanted, 1, 2 * self.clusters_per_sweep).astype(
+                np.int64
+            )
             done += int(flipped.sum())
         return done
 
@@ -428,8 +447,16 @@ class MultispinChains:
         if n_sweeps <= 0:
             return 0
         with threads_for(self.words.size * n_sweeps):
-            multispin_sweeps(self.words, self.neighbours, self.order, self.offsets,
-                             self.p4_bits, self.p8_bits, self.rng, n_sweeps)
+            multispin_sweeps(
+                self.words,
+                self.neighbours,
+                self.order,
+                self.offsets,
+                self.p4_bits,
+                self.p8_bits,
+                self.rng,
+                n_sweeps,
+            )
         return self.temperatures.size * self.chains * n_sweeps * self.L * self.L
 
     equilibrate = sweep
@@ -445,8 +472,16 @@ class MultispinChains:
         return (2 * lanes[:, : self.chains].astype(np.int8) - 1).reshape(-1, self.L, self.L)
 
 
-def make_chains(L: int, temperatures, chains: int, seed: int, temperature_indices,
-                algorithm: str, start: str, device: str = "cpu"):
+def make_chains(
+    L: int,
+    temperatures,
+    chains: int,
+    seed: int,
+    temperature_indices,
+    algorithm: str,
+    start: str,
+    device: str = "cpu",
+):
     """chains independent chains at each temperature, temperature-major.
 
     Seeds are keyed by (temperature index, chain) for per-chain algorithms and by
@@ -475,8 +510,9 @@ def make_chains(L: int, temperatures, chains: int, seed: int, temperature_indice
 # ---------------------------------------------------------------- the thesis's Python loop
 
 
-def metropolis_python(lattice: np.ndarray, temperature: float, attempts: int,
-                      rng: np.random.Generator) -> np.ndarray:
+def metropolis_python(
+    lattice: np.ndarray, temperature: float, attempts: int, rng: np.random.Generator
+) -> np.ndarray:
     """Random-site Metropolis written as the thesis does: one Python iteration per attempt.
 
     Kept for fidelity and as the speed baseline; the numba kernels implement the same rule.
@@ -484,8 +520,12 @@ def metropolis_python(lattice: np.ndarray, temperature: float, attempts: int,
     L = lattice.shape[0]
     for _ in range(attempts):
         i, j = rng.integers(L), rng.integers(L)
-        field = (lattice[(i + 1) % L, j] + lattice[(i - 1) % L, j]
-                 + lattice[i, (j + 1) % L] + lattice[i, (j - 1) % L])
+        field = (
+            lattice[(i + 1) % L, j]
+            + lattice[(i - 1) % L, j]
+            + lattice[i, (j + 1) % L]
+            + lattice[i, (j - 1) % L]
+        )
         delta = 2 * int(lattice[i, j]) * int(field)
         if delta <= 0 or (temperature > 0 and rng.random() < math.exp(-delta / temperature)):
             lattice[i, j] = -lattice[i, j]

@@ -35,10 +35,12 @@ def correlation_function(lattices: np.ndarray) -> np.ndarray:
     """G(r) = <s_i s_{i+r}> for r = 0..L//2 along both axes, averaged over sites and samples."""
     s = lattices.astype(np.float64)
     L = s.shape[-1]
-    return np.array([
-        0.5 * np.mean(s * np.roll(s, r, axis=-1)) + 0.5 * np.mean(s * np.roll(s, r, axis=-2))
-        for r in range(L // 2 + 1)
-    ])
+    return np.array(
+        [
+            0.5 * np.mean(s * np.roll(s, r, axis=-1)) + 0.5 * np.mean(s * np.roll(s, r, axis=-2))
+            for r in range(L // 2 + 1)
+        ]
+    )
 
 
 def integrated_autocorrelation_time(series: np.ndarray) -> tuple[float, int]:
@@ -75,8 +77,9 @@ def _block_labels(n_samples: int, chains: int, n_blocks: int) -> np.ndarray:
     return labels
 
 
-def jackknife(columns: dict[str, np.ndarray], estimator, chains: int,
-              n_blocks: int = N_BLOCKS) -> tuple[dict, dict]:
+def jackknife(
+    columns: dict[str, np.ndarray], estimator, chains: int, n_blocks: int = N_BLOCKS
+) -> tuple[dict, dict]:
     """Estimates from all samples and their jackknife errors over blocks.
 
     columns: per-sample arrays (time-major); estimator maps a dict of column means to a dict
@@ -104,15 +107,26 @@ def _thermodynamics(temperature: float, n_spins: int):
         heat = n_spins * (mean["e2"] - mean["e"] ** 2) / temperature**2 if temperature > 0 else 0.0
         chi = n_spins * (mean["m2"] - mean["abs_m"] ** 2) / temperature if temperature > 0 else 0.0
         return {
-            "e": mean["e"], "m": mean["m"], "abs_m": mean["abs_m"], "m2": mean["m2"],
-            "specific_heat": heat, "susceptibility": chi,
+            "e": mean["e"],
+            "m": mean["m"],
+            "abs_m": mean["abs_m"],
+            "m2": mean["m2"],
+            "specific_heat": heat,
+            "susceptibility": chi,
             "binder": 1.0 - mean["m4"] / (3.0 * mean["m2"] ** 2),
         }
+
     return estimator
 
 
-def summarize(energy: np.ndarray, magnetization: np.ndarray, temperature: float, L: int,
-              chains: int, interval: int = 1) -> dict:
+def summarize(
+    energy: np.ndarray,
+    magnetization: np.ndarray,
+    temperature: float,
+    L: int,
+    chains: int,
+    interval: int = 1,
+) -> dict:
     """Per-temperature means with errors, and tau_int (in sweeps) of e and |m|.
 
     energy, magnetization: per-spin values of each sample, time-major over `chains` chains.

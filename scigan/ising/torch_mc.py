@@ -30,8 +30,9 @@ class TorchChains:
 
     algorithm = "sublattice"
 
-    def __init__(self, L: int, temperatures, seed: int, temperature_indices, start: str,
-                 device: str = "cpu"):
+    def __init__(
+        self, L: int, temperatures, seed: int, temperature_indices, start: str, device: str = "cpu"
+    ):
         self.L = L
         self.device = torch.device(device)
         key = (len(temperature_indices), *temperature_indices, 1 << 30)  # distinct from numba keys
@@ -69,7 +70,7 @@ class TorchChains:
         s = self.spins
         for _ in range(max(n_sweeps, 0)):
             for mask in self.masks:
-                field = (s.roll(1, 1) + s.roll(-1, 1) + s.roll(1, 2) + s.roll(-1, 2))
+                field = s.roll(1, 1) + s.roll(-1, 1) + s.roll(1, 2) + s.roll(-1, 2)
                 half_delta = (s * field).long() // 2 + 2  # index 0..4 for x = -2..2
                 p = self.acceptance[self.rows, half_delta]
                 u = torch.rand(s.shape, generator=self.generator, device=self.device)
@@ -80,8 +81,9 @@ class TorchChains:
     equilibrate = sweep
 
     def global_flip(self) -> None:
-        flips = torch.randint(0, 2, (self.spins.shape[0], 1, 1), generator=self.generator,
-                              device=self.device)
+        flips = torch.randint(
+            0, 2, (self.spins.shape[0], 1, 1), generator=self.generator, device=self.device
+        )
         self.spins = self.spins * (1 - 2 * flips).to(torch.int8)
 
     def lattices(self) -> np.ndarray:

@@ -14,23 +14,39 @@ import numpy as np
 from scigan.ising import dataset, exact, mc, observables
 
 TABLE_TEMPERATURES = (1.0, 2.0, 2.3, 2.5, 3.0)
-COLUMNS = (("abs_m", "abs_m"), ("e", "energy"), ("specific_heat", "specific_heat"),
-           ("binder", "binder"))
+COLUMNS = (
+    ("abs_m", "abs_m"),
+    ("e", "energy"),
+    ("specific_heat", "specific_heat"),
+    ("binder", "binder"),
+)
 
 
-def compare_with_exact(algorithm: str, L: int = 9, temperatures=TABLE_TEMPERATURES,
-                       samples: int = 64_000, seed: int = 0) -> list[dict]:
+def compare_with_exact(
+    algorithm: str,
+    L: int = 9,
+    temperatures=TABLE_TEMPERATURES,
+    samples: int = 64_000,
+    seed: int = 0,
+) -> list[dict]:
     """Equilibrium-protocol runs of one algorithm; rows of MC, error and exact values."""
-    protocol = dataset.make_protocol("equilibrium", L=L, temperatures=tuple(temperatures),
-                                     samples=samples, algorithm=algorithm, seed=seed)
+    protocol = dataset.make_protocol(
+        "equilibrium",
+        L=L,
+        temperatures=tuple(temperatures),
+        samples=samples,
+        algorithm=algorithm,
+        seed=seed,
+    )
     lattices = dataset.simulate_temperatures(protocol, list(range(len(temperatures))))
     energy = observables.energy_per_spin(lattices)
     magnetization = observables.magnetization_per_spin(lattices)
     reference = exact.exact_observables(L, temperatures)
     rows = []
     for k, t in enumerate(temperatures):
-        summary = observables.summarize(energy[k], magnetization[k], t, L, protocol.chains,
-                                        protocol.interval)
+        summary = observables.summarize(
+            energy[k], magnetization[k], t, L, protocol.chains, protocol.interval
+        )
         row = {"algorithm": algorithm, "T": t}
         for key, exact_key in COLUMNS:
             row[key] = summary[key]
@@ -40,8 +56,9 @@ def compare_with_exact(algorithm: str, L: int = 9, temperatures=TABLE_TEMPERATUR
     return rows
 
 
-def stripe_fraction(temperature: float, chains: int = 256, sweeps: int = 1000, L: int = 9,
-                    seed: int = 0) -> float:
+def stripe_fraction(
+    temperature: float, chains: int = 256, sweeps: int = 1000, L: int = 9, seed: int = 0
+) -> float:
     """Share of random-start, random-site Metropolis chains not ordered (|m| < 0.9) after
     `sweeps` sweeps: frozen stripe states, the thesis's |M| < 1 at low T."""
     batch = mc.make_chains(L, [temperature], chains, seed, [0], "metropolis", "hot")
@@ -50,8 +67,10 @@ def stripe_fraction(temperature: float, chains: int = 256, sweeps: int = 1000, L
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| algorithm | T | <abs m> | exact | e | exact | c | exact | U4 | exact |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| algorithm | T | <abs m> | exact | e | exact | c | exact | U4 | exact |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         cells = [r["algorithm"], f"{r['T']:.1f}"]
         for key, _ in COLUMNS:

@@ -56,8 +56,9 @@ def test_matches_autograd_reference(head: str, batch: int):
         assert all(t.dim() == 0 and not t.requires_grad for t in loss)
         torch.testing.assert_close(loss, loss_ref, rtol=1e-5, atol=1e-6)
         grads = fast.gradients()
-        for got, p in zip(grads["generator"] + grads["discriminator"], _params(g_ref, d_ref),
-                          strict=True):
+        for got, p in zip(
+            grads["generator"] + grads["discriminator"], _params(g_ref, d_ref), strict=True
+        ):
             scale = p.grad.abs().max()
             torch.testing.assert_close(got, p.grad, rtol=1e-3, atol=1e-5 * scale, msg=f"step {i}")
     _assert_params_close(_params(g, d), _params(g_ref, d_ref))

@@ -11,8 +11,23 @@ from typer.testing import CliRunner
 from scigan.ising import dataset
 from scigan.ising.cli import register
 
-SMALL = ["--L", "4", "--temperatures", "1.0,2.5", "--samples", "128", "--chains", "64",
-         "--equilibration", "50", "--interval", "2", "--no-progress", "--device", "cpu"]
+SMALL = [
+    "--L",
+    "4",
+    "--temperatures",
+    "1.0,2.5",
+    "--samples",
+    "128",
+    "--chains",
+    "64",
+    "--equilibration",
+    "50",
+    "--interval",
+    "2",
+    "--no-progress",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture
@@ -70,16 +85,19 @@ def test_refuses_to_continue_with_different_arguments(app, tmp_path):
     assert "seed" in result.output and "--out" in result.output
 
 
-@pytest.mark.parametrize("args,problem", [
-    (["--L", "1"], "L >= 2"),
-    (["--temperatures", "-1,2"], ">= 0"),
-    (["--temperatures", "a:b"], "start:stop:step"),
-    (["--samples", "0"], "at least 1 sample"),
-    (["--algorithm", "glauber"], "unknown algorithm"),
-    (["--start", "warm"], "hot or cold"),
-    (["--protocol", "fast"], "unknown protocol"),
-    (["--device", "tpu"], "unknown device"),
-])
+@pytest.mark.parametrize(
+    "args,problem",
+    [
+        (["--L", "1"], "L >= 2"),
+        (["--temperatures", "-1,2"], ">= 0"),
+        (["--temperatures", "a:b"], "start:stop:step"),
+        (["--samples", "0"], "at least 1 sample"),
+        (["--algorithm", "glauber"], "unknown algorithm"),
+        (["--start", "warm"], "hot or cold"),
+        (["--protocol", "fast"], "unknown protocol"),
+        (["--device", "tpu"], "unknown device"),
+    ],
+)
 def test_user_errors_are_one_line_and_exit_2(app, tmp_path, args, problem):
     result = invoke(app, *SMALL, *args, "--out", str(tmp_path))
     assert result.exit_code == 2
@@ -89,8 +107,9 @@ def test_user_errors_are_one_line_and_exit_2(app, tmp_path, args, problem):
 
 
 def test_thesis_protocol_runs_random_site_metropolis_from_a_random_start(tmp_path):
-    protocol = dataset.make_protocol("thesis", L=5, temperatures="0.5,3.0", samples=20,
-                                     equilibration=10, interval=1)
+    protocol = dataset.make_protocol(
+        "thesis", L=5, temperatures="0.5,3.0", samples=20, equilibration=10, interval=1
+    )
     assert (protocol.algorithm, protocol.start, protocol.chains) == ("metropolis", "hot", 1)
     result = dataset.generate(protocol, tmp_path, show_progress=False, figures=False)
     assert result["simulated"] == [0, 1]

@@ -7,8 +7,7 @@ from scigan.ising import exact, mc, observables
 from scigan.ising.torch_mc import TorchChains
 
 CHECKED = ("e", "abs_m", "specific_heat", "binder")
-EXACT_KEY = {"e": "energy", "abs_m": "abs_m", "specific_heat": "specific_heat",
-             "binder": "binder"}
+EXACT_KEY = {"e": "energy", "abs_m": "abs_m", "specific_heat": "specific_heat", "binder": "binder"}
 
 
 def sample(batch, n_temps, chains, L, equilibration, samples, interval):
@@ -31,7 +30,8 @@ def assert_matches_exact(energy, magnetization, temperatures, L, chains):
             sigma = summary[f"{key}_err"]
             assert sigma > 0, (key, t)
             assert abs(summary[key] - expected) <= 4 * sigma, (
-                f"{key} at T={t}, L={L}: {summary[key]:.5f} +- {sigma:.5f}, exact {expected:.5f}")
+                f"{key} at T={t}, L={L}: {summary[key]:.5f} +- {sigma:.5f}, exact {expected:.5f}"
+            )
 
 
 CASES = [  # L, temperatures, samples per chain, interval
@@ -46,8 +46,7 @@ def test_engine_agrees_with_exact(algorithm, L, temperatures, samples, interval)
     chains = 64
     if algorithm == "metropolis":
         interval *= 2  # its tau_int is ~4x the sublattice one
-    batch = mc.make_chains(L, temperatures, chains, 11, range(len(temperatures)), algorithm,
-                           "hot")
+    batch = mc.make_chains(L, temperatures, chains, 11, range(len(temperatures)), algorithm, "hot")
     energy, magnetization = sample(batch, len(temperatures), chains, L, 300, samples, interval)
     assert_matches_exact(energy, magnetization, temperatures, L, chains)
 
@@ -130,8 +129,9 @@ def test_thesis_python_loop_agrees_with_exact():
     lattices = np.empty((sweeps, L, L), dtype=np.int8)
     for k in range(sweeps):
         lattices[k] = mc.metropolis_python(lattice, t, L * L, rng)
-    summary = observables.summarize(observables.energy_per_spin(lattices),
-                                    observables.magnetization_per_spin(lattices), t, L, 1)
+    summary = observables.summarize(
+        observables.energy_per_spin(lattices), observables.magnetization_per_spin(lattices), t, L, 1
+    )
     reference = exact.brute_force(L, t)
     for key in ("e", "abs_m"):
         expected = reference[EXACT_KEY[key]]

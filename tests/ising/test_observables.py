@@ -39,8 +39,9 @@ def test_tau_int_of_a_constant_series_is_one_half():
 
 def test_jackknife_error_of_a_mean_is_the_standard_error_of_block_means():
     values = np.random.default_rng(1).normal(size=640)
-    means, errors = observables.jackknife({"x": values}, lambda m: {"x": m["x"]}, chains=64,
-                                          n_blocks=32)
+    means, errors = observables.jackknife(
+        {"x": values}, lambda m: {"x": m["x"]}, chains=64, n_blocks=32
+    )
     # 64 chains, 10 samples each (time-major): blocks are pairs of whole chains
     per_chain = values.reshape(10, 64).T
     block_means = per_chain.reshape(32, 20).mean(axis=1)
