@@ -14,7 +14,7 @@ from scigan.core.config import flatten, validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
-from scigan.core.trainer import LoopSettings, run_training
+from scigan.core.trainer import LoopSettings, describe_stop, run_training
 
 __all__ = ["bundled_config", "defaults_path", "train", "sample", "evaluate"]
 
@@ -73,7 +73,7 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
     result = run_training(task, run, settings, max_steps)
     gif = write_gif(run.samples_dir, run.samples_dir / "evolution.gif")
     how = f"resumed from step {result.resumed_from}" if resuming else "new run"
-    state = "interrupted; checkpoint saved, run again to resume" if result.interrupted else "done"
+    state = describe_stop(result.interrupted, result.step, settings.steps)
     return (
         f"{run.path}: step {result.step}/{settings.steps} = epoch {result.step / spe:.2f}/"
         f"{cfg.train.epochs} ({spe} steps per epoch; {how}; {state}) on {device} with {threads} "

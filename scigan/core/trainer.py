@@ -53,6 +53,15 @@ class LoopResult:
     resumed_from: int
 
 
+def describe_stop(interrupted: bool, step: int, total: int) -> str:
+    """How a training command ended, for its one-line summary."""
+    if interrupted:
+        return "interrupted; checkpoint saved, run again to resume"
+    if step < total:
+        return "stopped at --max-steps; run again to continue"
+    return "done"
+
+
 def _global_rng_state() -> dict[str, Any]:
     # Case studies draw from their own generators; the global states are saved as well so
     # that any library code that touches them cannot make a resumed run diverge.

@@ -12,7 +12,7 @@ from scigan.core.config import flatten, validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
-from scigan.core.trainer import LoopSettings, run_training
+from scigan.core.trainer import LoopSettings, describe_stop, run_training
 from scigan.dna.config import DnaConfig, bundled_config, defaults_path
 
 __all__ = ["bundled_config", "defaults_path", "train", "sample", "evaluate"]
@@ -63,7 +63,7 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
     )
     result = run_training(task, run, settings, max_steps)
     how = f"resumed from step {result.resumed_from}" if resuming else "new run"
-    state = "interrupted; checkpoint saved, run again to resume" if result.interrupted else "done"
+    state = describe_stop(result.interrupted, result.step, cfg.train.steps)
     return (
         f"{run.path}: step {result.step}/{cfg.train.steps} ({how}; {state}) on {device} "
         f"with {threads} thread(s); losses in {run.log_file}, checkpoint {run.checkpoint_file}"

@@ -20,7 +20,7 @@ from scigan.core.config import flatten, validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
-from scigan.core.trainer import LoopSettings, run_training
+from scigan.core.trainer import LoopSettings, describe_stop, run_training
 from scigan.ising.config import IsingGanConfig, bundled_config, defaults_path
 
 __all__ = ["bundled_config", "defaults_path", "train", "sample", "evaluate"]
@@ -95,7 +95,7 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
         plan = [list(range(len(data.temperatures)))]
     else:
         plan = groups_of(len(data.temperatures), cfg.train.group_size)
-    lines, interrupted = [], False
+    lines, interrupted, finished = [], False, [steps]
     for g, members in enumerate(plan):
         temps = data.temperatures[members]
         what = "conditional GAN" if cfg.model.conditional else f"{len(members)} GAN(s)"
@@ -109,11 +109,12 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
         task = IsingGanTask(cfg, temps, data.indices[members], data.train[members], device)
         result = run_training(task, group_dir(run, g), settings, max_steps)
         lines.append(f"group {g}: step {result.step}/{steps}")
+        finished.append(result.step)
         if result.interrupted:
             interrupted = True
             break
     how = "resumed" if resuming else "new run"
-    state = "interrupted; checkpoint saved, run again to resume" if interrupted else "done"
+    state = describe_stop(interrupted, min(finished), steps)
     return (
         f"{run.path}: {'; '.join(lines)} ({how}; {state}) on {device} with {threads} "
         f"thread(s); losses in {run.path}/groups/*/log.jsonl"

@@ -87,3 +87,11 @@ def test_log_entries_after_the_checkpoint_are_dropped_on_resume(tmp_path: Path):
     run_training(CountingTask(), run, _settings())
     steps = [r["step"] for r in read_jsonl(run.log_file)]
     assert steps == list(range(1, 21))
+
+
+def test_describe_stop_names_how_a_run_ended():
+    from scigan.core.trainer import describe_stop
+
+    assert describe_stop(True, 5, 10) == "interrupted; checkpoint saved, run again to resume"
+    assert describe_stop(False, 5, 10) == "stopped at --max-steps; run again to continue"
+    assert describe_stop(False, 10, 10) == "done"
