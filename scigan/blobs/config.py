@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import Field, PositiveInt
+
+from scigan.core.config import StrictModel, bundled_recipe, package_file
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DataConfig(_Strict):
+class DataConfig(StrictModel):
     path: str | None
     n_train: PositiveInt
     n_heldout: PositiveInt
 
 
-class ModelConfig(_Strict):
+class ModelConfig(StrictModel):
     noise_dim: PositiveInt
     leaky_slope: float = Field(ge=0)
     dropout: float = Field(ge=0, lt=1)
 
 
-class TrainConfig(_Strict):
+class TrainConfig(StrictModel):
     epochs: PositiveInt
     batch_size: PositiveInt
     lr_generator: float = Field(gt=0)
@@ -39,7 +36,7 @@ class TrainConfig(_Strict):
     channels_last: bool
 
 
-class LogConfig(_Strict):
+class LogConfig(StrictModel):
     every: PositiveInt
     checkpoint_every_epochs: PositiveInt
     grid_every_epochs: int = Field(ge=0)
@@ -47,7 +44,7 @@ class LogConfig(_Strict):
     tensorboard: bool
 
 
-class EncoderConfig(_Strict):
+class EncoderConfig(StrictModel):
     features: PositiveInt
     epochs: PositiveInt
     n_images: PositiveInt
@@ -55,13 +52,13 @@ class EncoderConfig(_Strict):
     lr: float = Field(gt=0)
 
 
-class CollapseRule(_Strict):
+class CollapseRule(StrictModel):
     min_diversity_ratio: float = Field(ge=0)
     max_duplicate_rate: float = Field(ge=0, le=1)
     duplicate_quantile: float = Field(gt=0, lt=1)
 
 
-class EvaluateConfig(_Strict):
+class EvaluateConfig(StrictModel):
     n_samples: PositiveInt | None
     peak_threshold: float = Field(ge=0)
     prdc_k: PositiveInt
@@ -72,7 +69,7 @@ class EvaluateConfig(_Strict):
     encoder: EncoderConfig
 
 
-class BlobsConfig(_Strict):
+class BlobsConfig(StrictModel):
     seed: int
     device: str
     num_threads: int
@@ -84,10 +81,9 @@ class BlobsConfig(_Strict):
 
 
 def defaults_path() -> Path:
-    return Path(str(resources.files("scigan.blobs") / "defaults.yaml"))
+    return package_file("scigan.blobs", "defaults.yaml")
 
 
 def bundled_config(name: str) -> Path | None:
     """A named recipe shipped with the package (e.g. "collapse", "quick"), or None."""
-    path = Path(str(resources.files("scigan.blobs") / "configs" / f"{name}.yaml"))
-    return path if path.is_file() else None
+    return bundled_recipe("scigan.blobs", name)

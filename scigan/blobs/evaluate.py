@@ -13,7 +13,6 @@ sample of n training images.
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -25,7 +24,7 @@ from scigan.blobs.config import BlobsConfig
 from scigan.core.checkpoint import atomic_write_json
 from scigan.core.config import validate
 from scigan.core.device import resolve_device, set_threads
-from scigan.core.logs import read_jsonl
+from scigan.core.logs import read_jsonl, stage_printer
 from scigan.core.rundir import RunDir
 
 TABLE_COLUMNS = (
@@ -145,12 +144,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     from scigan.blobs.train import generate, seeds
 
     started = time.perf_counter()
-
-    def say(message: str) -> None:
-        if progress:
-            print(
-                f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True
-            )
+    say = stage_printer(progress)
 
     cfg = validate(BlobsConfig, run.read_config())
     set_threads(cfg.num_threads)

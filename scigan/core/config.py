@@ -7,15 +7,33 @@ YAML holds only what differs; unknown keys are errors (a typo must not silently 
 from __future__ import annotations
 
 import copy
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from scigan.core.errors import ConfigError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """Base of every case study's config sections: unknown keys are validation errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def package_file(package: str, *parts: str) -> Path:
+    """A file shipped inside a scigan package (e.g. a case study's defaults YAML)."""
+    return Path(str(resources.files(package).joinpath(*parts)))
+
+
+def bundled_recipe(package: str, name: str) -> Path | None:
+    """The named recipe `<package>/configs/<name>.yaml` shipped with a case study, or None."""
+    path = package_file(package, "configs", f"{name}.yaml")
+    return path if path.is_file() else None
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +49,16 @@ class StepLog:
         self._handle.close()
         if self._tensorboard is not None:
             self._tensorboard.close()
+
+
+def stage_printer(enabled: bool) -> Callable[[str], None]:
+    """`say(message)`: prints "[  12.3 s] message" to stderr (time since this call) when enabled;
+    long commands such as `scigan evaluate` report their stages with it."""
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if enabled:
+            elapsed = time.perf_counter() - started
+            print(f"[{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return say

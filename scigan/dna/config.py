@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import Field, PositiveInt
+
+from scigan.core.config import StrictModel, bundled_recipe, package_file
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DataConfig(_Strict):
+class DataConfig(StrictModel):
     path: str | None
 
 
-class ModelConfig(_Strict):
+class ModelConfig(StrictModel):
     noise_dim: PositiveInt
     generator_hidden: list[PositiveInt]
     discriminator_hidden: list[PositiveInt]
@@ -25,7 +22,7 @@ class ModelConfig(_Strict):
     head: Literal["linear", "softmax"]
 
 
-class TrainConfig(_Strict):
+class TrainConfig(StrictModel):
     steps: PositiveInt
     batch_size: PositiveInt
     lr_generator: float = Field(gt=0)
@@ -37,7 +34,7 @@ class TrainConfig(_Strict):
     engine: Literal["fused", "autograd"]
 
 
-class LogConfig(_Strict):
+class LogConfig(StrictModel):
     every: PositiveInt
     checkpoint_every: PositiveInt
     sample_every: int = Field(ge=0)
@@ -45,7 +42,7 @@ class LogConfig(_Strict):
     tensorboard: bool
 
 
-class EvaluateConfig(_Strict):
+class EvaluateConfig(StrictModel):
     n_samples: PositiveInt | None
     kmer_sizes: list[PositiveInt]
     both_strands: bool
@@ -55,7 +52,7 @@ class EvaluateConfig(_Strict):
     markov_pseudocount: float = Field(ge=0)
 
 
-class DnaConfig(_Strict):
+class DnaConfig(StrictModel):
     seed: int
     device: str
     num_threads: int
@@ -67,10 +64,9 @@ class DnaConfig(_Strict):
 
 
 def defaults_path() -> Path:
-    return Path(str(resources.files("scigan.dna") / "defaults.yaml"))
+    return package_file("scigan.dna", "defaults.yaml")
 
 
 def bundled_config(name: str) -> Path | None:
     """A named recipe shipped with the package (e.g. "softmax"), or None."""
-    path = Path(str(resources.files("scigan.dna") / "configs" / f"{name}.yaml"))
-    return path if path.is_file() else None
+    return bundled_recipe("scigan.dna", name)

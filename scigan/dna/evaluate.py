@@ -12,7 +12,6 @@ the held-out ones, i.e. what a generator that reproduced the training data exact
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 from scigan.core.checkpoint import atomic_write_json
 from scigan.core.config import validate
 from scigan.core.device import resolve_device, set_threads
-from scigan.core.logs import read_jsonl
+from scigan.core.logs import read_jsonl, stage_printer
 from scigan.core.rundir import RunDir
 from scigan.dna.config import DnaConfig
 
@@ -85,11 +84,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     from scigan.dna.train import generate, seeds
 
     started = time.perf_counter()
-
-    def say(message: str) -> None:
-        if progress:
-            elapsed = time.perf_counter() - started
-            print(f"[{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+    say = stage_printer(progress)
 
     cfg = validate(DnaConfig, run.read_config())
     set_threads(cfg.num_threads)

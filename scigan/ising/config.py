@@ -6,27 +6,24 @@ commented defaults are scigan/ising/gan_defaults.yaml, the thesis recipe.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import Field, PositiveInt
+
+from scigan.core.config import StrictModel, bundled_recipe, package_file
 
 AUGMENTATIONS = ("flip", "translate", "dihedral")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DataConfig(_Strict):
+class DataConfig(StrictModel):
     path: str | None
     heldout_fraction: float = Field(gt=0, lt=1)
     temperatures: list[float] | None
     augment: list[Literal["flip", "translate", "dihedral"]]
 
 
-class ModelConfig(_Strict):
+class ModelConfig(StrictModel):
     noise_dim: PositiveInt
     generator_channels: PositiveInt
     critic_channels: PositiveInt
@@ -39,7 +36,7 @@ class ModelConfig(_Strict):
     condition_hidden: PositiveInt
 
 
-class TrainConfig(_Strict):
+class TrainConfig(StrictModel):
     epochs: float | None = Field(gt=0)
     steps: PositiveInt | None
     batch_size: PositiveInt
@@ -54,7 +51,7 @@ class TrainConfig(_Strict):
     engine: Literal["fused", "autograd"]
 
 
-class LogConfig(_Strict):
+class LogConfig(StrictModel):
     every: PositiveInt
     checkpoint_every: PositiveInt
     sample_every: int = Field(ge=0)
@@ -62,12 +59,12 @@ class LogConfig(_Strict):
     tensorboard: bool
 
 
-class EvaluateConfig(_Strict):
+class EvaluateConfig(StrictModel):
     n_samples: PositiveInt | None
     loss_window: PositiveInt
 
 
-class IsingGanConfig(_Strict):
+class IsingGanConfig(StrictModel):
     seed: int
     device: str
     num_threads: int
@@ -79,10 +76,9 @@ class IsingGanConfig(_Strict):
 
 
 def defaults_path() -> Path:
-    return Path(str(resources.files("scigan.ising") / "gan_defaults.yaml"))
+    return package_file("scigan.ising", "gan_defaults.yaml")
 
 
 def bundled_config(name: str) -> Path | None:
     """A named recipe shipped with the package (e.g. "quick", "improved"), or None."""
-    path = Path(str(resources.files("scigan.ising") / "configs" / f"{name}.yaml"))
-    return path if path.is_file() else None
+    return bundled_recipe("scigan.ising", name)

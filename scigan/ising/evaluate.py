@@ -19,7 +19,6 @@ only the second is right, which <m> (reported too) and the m histogram distance 
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import numpy as np
 
 from scigan.core.checkpoint import atomic_write_json
 from scigan.core.config import validate
-from scigan.core.logs import read_jsonl
+from scigan.core.logs import read_jsonl, stage_printer
 from scigan.core.rundir import RunDir
 from scigan.ising import observables
 from scigan.ising.config import IsingGanConfig
@@ -168,12 +167,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     from scigan.ising.train import load_data
 
     started = time.perf_counter()
-
-    def say(message: str) -> None:
-        if progress:
-            print(
-                f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True
-            )
+    say = stage_printer(progress)
 
     cfg = validate(IsingGanConfig, run.read_config())
     data = load_data(Path(cfg.data.path), cfg.data.heldout_fraction, cfg.data.temperatures)
