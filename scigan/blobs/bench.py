@@ -3,12 +3,10 @@ and scigan's default layout) and bfloat16 autocast, against the machine's matmul
 
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import nn
 
-from scigan.core.bench import matmul_peak_gflops
+from scigan.core.bench import matmul_peak_gflops, training_steps_per_s
 from scigan.core.config import validate
 from scigan.core.registry import load_case_study, resolve_case_config
 
@@ -62,19 +60,6 @@ def step_flops(batch: int, generator: nn.Module, discriminator: nn.Module, size:
     return 2 * batch * per_sample
 
 
-def _rate(task, steps: int, warmup: int, repeats: int) -> float:
-    for _ in range(warmup):
-        task.train_step()
-    best = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            losses = task.train_step()
-        float(losses["loss_d"])  # wait for the device
-        best = max(best, steps / (time.perf_counter() - start))
-    return best
-
-
 def run_bench(quick: bool = False) -> dict:
     from scigan.blobs.config import BlobsConfig
     from scigan.blobs.data import build_dataset
@@ -121,7 +106,7 @@ def run_bench(quick: bool = False) -> dict:
             steps, warmup, repeats = 2, 1, 1
         else:
             steps, warmup, repeats = 8, 2, 2
-        rate = _rate(task, steps, warmup, repeats)
+        rate = training_steps_per_s(task, steps, repeats, warmup_steps=warmup)
         flops = step_flops(64, task.generator, task.discriminator)
         gflops = rate * flops / 1e9
         results["training"].append(

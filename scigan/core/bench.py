@@ -24,6 +24,28 @@ def _bench_modules() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "bench.py").is_file() and p.name != "core")
 
 
+def training_steps_per_s(
+    task, steps: int, repeats: int = 3, warmup_steps: int | None = None, warmup_s: float = 0.0
+) -> float:
+    """Best of `repeats` rounds of `steps` training steps of a GANTask, after a warm-up of
+    `warmup_steps` steps (default: a tenth of `steps`, at least 5) lasting at least `warmup_s`
+    seconds (a fresh process here takes a few seconds to reach its steady rate)."""
+    warmup_steps = max(5, steps // 10) if warmup_steps is None else warmup_steps
+    start = time.perf_counter()
+    done = 0
+    while done < warmup_steps or time.perf_counter() - start < warmup_s:
+        task.train_step()
+        done += 1
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            losses = task.train_step()
+        float(next(iter(losses.values())))  # wait for the device
+        best = max(best, steps / (time.perf_counter() - start))
+    return best
+
+
 def matmul_peak_gflops(
     n: int = 2048, repeats: int = 5, device: str = "cpu", dtype: torch.dtype = torch.float32
 ) -> float:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from scigan.core.bench import matmul_peak_gflops
+from scigan.core.bench import matmul_peak_gflops, training_steps_per_s
 from scigan.core.config import validate
 from scigan.core.device import set_threads
 from scigan.core.registry import load_case_study, resolve_case_config
@@ -45,24 +45,6 @@ def step_flops(batch: int, generator: torch.nn.Module, discriminator: torch.nn.M
     return 2 * macs
 
 
-def _time_steps(task, steps: int, repeats: int = 3, warmup_s: float = 0.0) -> float:
-    """Best of `repeats` rounds of `steps` steps, after at least `warmup_s` seconds of steps
-    (a fresh process here takes ~1,000 steps, ~4 s, to reach its steady rate)."""
-    start = time.perf_counter()
-    done = 0
-    while done < max(5, steps // 10) or time.perf_counter() - start < warmup_s:
-        task.train_step()
-        done += 1
-    best = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            losses = task.train_step()
-        float(losses["loss_d"])  # wait for the device
-        best = max(best, steps / (time.perf_counter() - start))
-    return best
-
-
 def _measure(engine: str, batch: int, steps: int, device: str, threads: int) -> tuple[float, int]:
     """Steady-state steps/s of one engine and batch size, and the FLOPs of one step."""
     from scigan.dna.train import DnaGanTask
@@ -73,7 +55,7 @@ def _measure(engine: str, batch: int, steps: int, device: str, threads: int) -> 
     cfg = validate(DnaConfig, resolve_case_config(case, None, overrides))
     task = DnaGanTask(cfg, build_dataset(), torch.device(device))
     warmup_s = 0.0 if steps < 100 else 5.0
-    rate = _time_steps(task, steps, warmup_s=warmup_s)
+    rate = training_steps_per_s(task, steps, warmup_s=warmup_s)
     return rate, step_flops(batch, task.generator, task.discriminator)
 
 
