@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.models import Discriminator, Generator
 from scigan.core.losses import bce_generator_loss
+from scigan.core.steps import descend, frozen
 
 
 def build_models(config: BlobsConfig, image_size: int = 32) -> tuple[Generator, Discriminator]:
@@ -105,20 +106,12 @@ class BlobGanStep:
         loss_d = noisy_bce_discriminator_loss(
             logits[:n], logits[n:], t.real_label + targets[:n], t.fake_label + targets[n:]
         )
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-
-        d.requires_grad_(False)  # frozen: gradients flow through D, its weights stay put
-        try:
+        descend(self.opt_d, loss_d)
+        with frozen(d):
             with self.autocast():
                 fake_logits = d(g(z_g))
             loss_g = bce_generator_loss(fake_logits.float())
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.opt_g.step()
-        finally:
-            d.requires_grad_(True)
+            descend(self.opt_g, loss_g)
         return loss_d.detach(), loss_g.detach()
 
     def state_dict(self) -> dict[str, Any]:

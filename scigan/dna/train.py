@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from scigan.core.losses import bce_discriminator_loss, bce_generator_loss
+from scigan.core.steps import descend, frozen
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import DnaDataset, one_hot, write_fasta
 from scigan.dna.models import Discriminator, Generator, decode_argmax
@@ -57,18 +58,10 @@ class AutogradDnaGanStep:
         logits = d(torch.cat([real, fake]))
         n = real.shape[0]
         loss_d = bce_discriminator_loss(logits[:n], logits[n:], self.real_label, self.fake_label)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
-
-        d.requires_grad_(False)  # frozen: gradients flow through D, its weights stay put
-        try:
+        descend(self.opt_d, loss_d)
+        with frozen(d):
             loss_g = bce_generator_loss(d(g(z_g)))
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            self.opt_g.step()
-        finally:
-            d.requires_grad_(True)
+            descend(self.opt_g, loss_g)
         return loss_d.detach(), loss_g.detach()
 
     def state_dict(self) -> dict[str, Any]:

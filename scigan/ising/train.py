@@ -30,6 +30,7 @@ from scigan.core.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from scigan.core.steps import descend, frozen
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.models import StackedCritic, StackedGenerator
 
@@ -213,18 +214,11 @@ class WganGpStep:
                 lambda h, tj=tj: D(h, tj), x, fake, epsilon[:, j, :, None, None], sample_dims=2
             )
             total = wasserstein + penalty
-            self.opt_d.zero_grad(set_to_none=True)
-            total.sum().backward()
-            self.opt_d.step()
-        D.requires_grad_(False)  # gradients flow through the critic, its weights stay put
-        try:
+            descend(self.opt_d, total)
+        with frozen(D):
             tg = None if t_real is None else t_real[:, 0]
             loss_g = wasserstein_generator_loss(D(G(z[:, n * B :], tg), tg))
-            self.opt_g.zero_grad(set_to_none=True)
-            loss_g.sum().backward()
-            self.opt_g.step()
-        finally:
-            D.requires_grad_(True)
+            descend(self.opt_g, loss_g)
         return {
             "critic_wasserstein": wasserstein.detach(),
             "critic_gp": penalty.detach(),
