@@ -85,16 +85,10 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
 def load_generator(run: RunDir, device: torch.device):
     """The trained generator of a run, from its last checkpoint (loaded weights_only)."""
     from scigan.blobs.train import build_models
-    from scigan.core.checkpoint import load_checkpoint
 
     cfg = validate(BlobsConfig, run.read_config())
     size = int(run.read_info()["data"]["size"])
-    if not run.checkpoint_file.is_file():
-        raise InputError(
-            f"{run.path} has no checkpoint yet",
-            f"train it: scigan train blobs --run-dir {run.path}",
-        )
-    state = load_checkpoint(run.checkpoint_file, map_location=device)
+    state = run.load_last_checkpoint(device, f"scigan train blobs --run-dir {run.path}")
     generator, _ = build_models(cfg, size)
     generator.load_state_dict(state["task"]["generator"])
     return cfg, generator.to(device), int(state["step"])

@@ -79,6 +79,14 @@ class RunDir:
             )
         return json.loads(self.info_file.read_text())
 
+    def load_last_checkpoint(self, map_location, train_command: str) -> dict[str, Any]:
+        """The last checkpoint (loaded weights_only); a clear error if training never saved one."""
+        from scigan.core.checkpoint import load_checkpoint
+
+        if not self.checkpoint_file.is_file():
+            raise InputError(f"{self.path} has no checkpoint yet", f"train it: {train_command}")
+        return load_checkpoint(self.checkpoint_file, map_location=map_location)
+
     def start(
         self,
         config: dict[str, Any],

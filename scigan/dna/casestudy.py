@@ -10,7 +10,6 @@ import torch
 import scigan
 from scigan.core.config import flatten, validate
 from scigan.core.device import resolve_device, set_threads
-from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
 from scigan.core.trainer import LoopSettings, describe_stop, run_training
 from scigan.dna.config import DnaConfig, bundled_config, defaults_path
@@ -72,16 +71,11 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
 
 def load_generator(run: RunDir, device: torch.device):
     """The trained generator of a run, from its last checkpoint (loaded weights_only)."""
-    from scigan.core.checkpoint import load_checkpoint
     from scigan.dna.train import build_models
 
     cfg = validate(DnaConfig, run.read_config())
     window = int(run.read_info()["data"]["window"])
-    if not run.checkpoint_file.is_file():
-        raise InputError(
-            f"{run.path} has no checkpoint yet", f"train it: scigan train dna --run-dir {run.path}"
-        )
-    state = load_checkpoint(run.checkpoint_file, map_location=device)
+    state = run.load_last_checkpoint(device, f"scigan train dna --run-dir {run.path}")
     generator, _ = build_models(cfg, window)
     generator.load_state_dict(state["task"]["generator"])
     return cfg, generator.to(device), int(state["step"])

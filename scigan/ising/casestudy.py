@@ -123,7 +123,6 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
 
 def load_generators(run: RunDir, device: torch.device):
     """[(temperatures, indices, generator, step)] for each trained group of a run."""
-    from scigan.core.checkpoint import load_checkpoint
     from scigan.ising.train import build_models
 
     cfg = validate(IsingGanConfig, run.read_config())
@@ -138,12 +137,7 @@ def load_generators(run: RunDir, device: torch.device):
     out = []
     for g, members in enumerate(plan):
         sub = group_dir(run, g)
-        if not sub.checkpoint_file.is_file():
-            raise InputError(
-                f"{run.path} has no checkpoint for group {g} yet",
-                f"train it: scigan train ising --run-dir {run.path}",
-            )
-        state = load_checkpoint(sub.checkpoint_file, map_location=device)
+        state = sub.load_last_checkpoint(device, f"scigan train ising --run-dir {run.path}")
         K = 1 if cfg.model.conditional else len(members)
         generator, _ = build_models(cfg, K, L)
         generator.load_state_dict(state["task"]["generator"])

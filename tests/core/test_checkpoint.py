@@ -48,3 +48,11 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path):
         atomic_write(target, boom)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_run_without_checkpoint_is_a_clear_error(tmp_path):
+    from scigan.core.errors import InputError
+    from scigan.core.rundir import RunDir
+
+    with pytest.raises(InputError, match="has no checkpoint yet"):
+        RunDir(tmp_path).load_last_checkpoint("cpu", "scigan train dna --run-dir x")
