@@ -25,12 +25,16 @@ class DataConfig(StrictModel):
 
 class ModelConfig(StrictModel):
     noise_dim: PositiveInt
+    generator: Literal["thesis", "mlp"]
     generator_channels: PositiveInt
+    generator_hidden: list[PositiveInt]
     critic_channels: PositiveInt
     critic_hidden: PositiveInt
+    critic_pool: Literal["max", "mean", "meanmax"]
     kernel: PositiveInt
     padding: Literal["zeros", "circular"]
     output: Literal["tanh", "linear"]
+    straight_through: bool
     leaky_slope: float = Field(ge=0)
     conditional: bool
     condition_hidden: PositiveInt

@@ -19,6 +19,7 @@ only the second is right, which <m> (reported too) and the m histogram distance 
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,12 @@ EXACT_KEYS = {
 }
 # The issue's bar for a good recipe.
 BAR = {"abs_m": 0.02, "e": 0.02, "specific_heat_rel": 0.2, "susceptibility_rel": 0.2}
+# The bar within statistical noise: an error also passes when it is within this many standard
+# errors of the difference (both sets' jackknife errors in quadrature). Needed because the bar
+# is finer than what 2,000 lattices resolve at some temperatures: at T = 0.7-0.8 the held-out
+# Monte Carlo set has c ~ 0.004 from a handful of excited lattices, and Monte Carlo's own
+# training lattices miss the 20 % bar there (see `floor_vs_mc`).
+NOISE_SIGMAS = 2.0
 
 
 def lattice_physics(
@@ -87,16 +94,24 @@ def _relative(value: float, reference: float) -> float:
 
 
 def compare(generated: dict, mc: dict) -> dict[str, float]:
-    """Errors of a set against Monte Carlo: differences, and relative ones for c and chi."""
+    """Errors of a set against Monte Carlo: differences, relative ones for c and chi, and the
+    bar: `passes` (as stated) and `passes_within_noise` (each error within the bar or within
+    NOISE_SIGMAS standard errors of the difference, when both sets carry `*_err`)."""
     out = {f"d_{k}": generated[k] - mc[k] for k in OBSERVABLES}
     out["rel_specific_heat"] = _relative(generated["specific_heat"], mc["specific_heat"])
     out["rel_susceptibility"] = _relative(generated["susceptibility"], mc["susceptibility"])
-    out["passes"] = bool(
-        abs(out["d_abs_m"]) <= BAR["abs_m"]
-        and abs(out["d_e"]) <= BAR["e"]
-        and abs(out["rel_specific_heat"]) <= BAR["specific_heat_rel"]
-        and abs(out["rel_susceptibility"]) <= BAR["susceptibility_rel"]
-    )
+    strict = {
+        "abs_m": abs(out["d_abs_m"]) <= BAR["abs_m"],
+        "e": abs(out["d_e"]) <= BAR["e"],
+        "specific_heat": abs(out["rel_specific_heat"]) <= BAR["specific_heat_rel"],
+        "susceptibility": abs(out["rel_susceptibility"]) <= BAR["susceptibility_rel"],
+    }
+    out["passes"] = all(strict.values())
+    noisy = {}
+    for key, ok in strict.items():
+        sigma = math.hypot(generated.get(f"{key}_err", 0.0), mc.get(f"{key}_err", 0.0))
+        noisy[key] = ok or abs(out[f"d_{key}"]) <= NOISE_SIGMAS * sigma
+    out["passes_within_noise"] = all(noisy.values())
     return out
 
 
@@ -195,7 +210,10 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     losses = final_losses(run, data.temperatures, cfg.evaluate.loss_window, cfg.model.conditional)
     for row in rows:
         row["losses"] = losses[row["temperature"]]
-    failing = [r["temperature"] for r in rows if not r["generated_vs_mc"]["passes"]]
+
+    def failing(pair: str, verdict: str) -> list[float]:
+        return [r["temperature"] for r in rows if not r[pair][verdict]]
+
     result = {
         "case_study": "ising",
         "run_dir": str(run.path),
@@ -205,7 +223,14 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         "summary": {
             "max_abs_d_abs_m": max(abs(r["generated_vs_mc"]["d_abs_m"]) for r in rows),
             "max_abs_d_e": max(abs(r["generated_vs_mc"]["d_e"]) for r in rows),
-            "temperatures_failing_bar": failing,
+            "temperatures_failing_bar": failing("generated_vs_mc", "passes"),
+            "temperatures_failing_bar_within_noise": failing(
+                "generated_vs_mc", "passes_within_noise"
+            ),
+            "floor_temperatures_failing_bar": failing("floor_vs_mc", "passes"),
+            "floor_temperatures_failing_bar_within_noise": failing(
+                "floor_vs_mc", "passes_within_noise"
+            ),
             "floor_max_abs_d_abs_m": max(abs(r["floor_vs_mc"]["d_abs_m"]) for r in rows),
             "floor_max_abs_d_e": max(abs(r["floor_vs_mc"]["d_e"]) for r in rows),
         },
@@ -221,6 +246,10 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "equilibrium at every T and is reported only as the thesis's Fig. 11a",
             "passes": f"|d<|m|>| <= {BAR['abs_m']}, |d e| <= {BAR['e']}, c and chi within "
             "20 % of Monte Carlo",
+            "passes_within_noise": f"each of those errors within the bar or within "
+            f"{NOISE_SIGMAS:g} standard errors of the difference (jackknife errors of both "
+            "sets in quadrature): the bar is finer than 2,000 lattices resolve at some "
+            "temperatures, where even the floor misses it",
         },
     }
     result["seconds"] = round(time.perf_counter() - started, 2)
@@ -241,7 +270,7 @@ def error_table(rows: list[dict]) -> str:
     """Per-temperature errors of the generated lattices against held-out Monte Carlo."""
     head = (
         f"{'T':>5} {'<|m|> MC':>9} {'d<|m|>':>8} {'e MC':>8} {'d e':>8} {'c rel':>7} "
-        f"{'chi rel':>8} {'W1 m':>7} {'ok':>3}"
+        f"{'chi rel':>8} {'W1 m':>7} {'ok':>3} {'ok±2σ':>6}"
     )
     lines = [head]
     for r in rows:
@@ -249,6 +278,7 @@ def error_table(rows: list[dict]) -> str:
         lines.append(
             f"{r['temperature']:5.2f} {mc['abs_m']:9.4f} {g['d_abs_m']:+8.4f} {mc['e']:8.4f} "
             f"{g['d_e']:+8.4f} {g['rel_specific_heat']:+7.2f} {g['rel_susceptibility']:+8.2f} "
-            f"{g['w1_m']:7.4f} {'yes' if g['passes'] else 'no':>3}"
+            f"{g['w1_m']:7.4f} {'yes' if g['passes'] else 'no':>3} "
+            f"{'yes' if g['passes_within_noise'] else 'no':>6}"
         )
     return "\n".join(lines)

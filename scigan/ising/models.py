@@ -31,6 +31,17 @@ per-dimension gain and shift of the noise, z' = z * (1 + g(tau)) + h(tau), then 
 generator; a multiplicative path is needed because the generator is affine in z', so an
 additive T input could move only the mean of the field, never its correlations. Critic: tau as
 a second, constant input channel.
+
+Beyond the thesis (options, never the default; see configs/physics.yaml):
+  * generator "mlp": z (+ tau) -> [Dense -> LeakyReLU] per hidden width -> Dense L^2 -> act.
+    Table 6's generator is affine up to its activation, so its lattices are signs of a
+    Gaussian field; Ising configurations near Tc are not, whatever the field's covariance.
+  * critic_pool "mean" / "meanmax": the critic's global pool averages (or averages and
+    maximizes) the conv features over the lattice. Energy and magnetization are lattice
+    averages of local features; a max-pooled critic sees only whether a local pattern occurs
+    somewhere, not how often, so it cannot tell a lattice's e or m apart.
+  * straight_through: the generator's output is its sign in the forward pass (the critic sees
+    the spins the physics is computed from) with tanh's gradient in the backward pass.
 """
 
 from __future__ import annotations
@@ -76,6 +87,31 @@ def _with_zero_site(x: Tensor) -> Tensor:
     return F.pad(x, (0, 1))
 
 
+def spin_output(x: Tensor, output: str, straight_through: bool) -> Tensor:
+    """The generator's output activation; straight_through: sign(act(x)) (0 -> +1) forward,
+    act's gradient backward."""
+    if output == "tanh":
+        x = torch.tanh(x)
+    if straight_through:
+        spins = torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
+        x = x + (spins - x).detach()
+    return x
+
+
+POOLS = ("max", "mean", "meanmax")
+
+
+def global_pool(h: Tensor, pool: str, dim: int) -> Tensor:
+    """The critic's global pool over the sites axis `dim`: max (Table 7), mean, or both
+    (mean features first). Max ties send the gradient to the first site, as torch.max (and
+    fast_step) do."""
+    if pool == "max":
+        return h.max(dim=dim).values
+    if pool == "mean":
+        return h.mean(dim=dim)
+    return torch.cat([h.mean(dim=dim), h.max(dim=dim).values], dim=-1)
+
+
 def tau_of(temperature: Tensor) -> Tensor:
     """The conditional models' temperature input."""
     return temperature - TC
@@ -98,8 +134,10 @@ class StackedGenerator(nn.Module):
         conditional: bool = False,
         condition_hidden: int = 64,
         leaky_slope: float = 0.3,
+        straight_through: bool = False,
     ):
         super().__init__()
+        self.straight_through = straight_through
         self.models, self.L, self.noise_dim, self.channels = models, L, noise_dim, channels
         self.kernel, self.padding, self.output = kernel, padding, output
         self.conditional, self.leaky_slope = conditional, leaky_slope
@@ -161,8 +199,7 @@ class StackedGenerator(nn.Module):
     def from_affine(self, A: Tensor, b: Tensor, z: Tensor, temperature: Tensor | None = None):
         """Lattices (K, N, L, L) for noise z (K, N, noise_dim), given affine_map()'s A and b."""
         x = torch.baddbmm(b, self.modulate(z, temperature), A)
-        if self.output == "tanh":
-            x = torch.tanh(x)
+        x = spin_output(x, self.output, self.straight_through)
         return x.reshape(z.shape[0], z.shape[1], self.L, self.L)
 
     def forward(self, z: Tensor, temperature: Tensor | None = None) -> Tensor:
@@ -184,8 +221,76 @@ class StackedGenerator(nn.Module):
             else:
                 y = F.conv2d(hidden, weight, padding=k // 2)
             y = y + self.conv_bias[m].reshape(1, 1, 1, 1)
-            out.append(torch.tanh(y) if self.output == "tanh" else y)
+            out.append(spin_output(y, self.output, self.straight_through))
         return torch.stack(out).reshape(K, -1, L, L)
+
+
+class StackedMlpGenerator(nn.Module):
+    """K generators "mlp" (not the thesis): x = z, then per layer x = Dense([x, tau]) with
+    LeakyReLU between layers, the last of width L^2, then the output activation. Conditional
+    models append tau to every layer's input (a nonlinear generator needs no multiplicative
+    path). weights[i] (K, in_i, out_i), biases[i] (K, 1, out_i)."""
+
+    def __init__(
+        self,
+        models: int,
+        L: int = 9,
+        noise_dim: int = 128,
+        hidden: tuple[int, ...] = (256, 256),
+        output: str = "tanh",
+        conditional: bool = False,
+        leaky_slope: float = 0.3,
+        straight_through: bool = False,
+    ):
+        super().__init__()
+        self.models, self.L, self.noise_dim = models, L, noise_dim
+        self.output, self.conditional = output, conditional
+        self.leaky_slope, self.straight_through = leaky_slope, straight_through
+        extra = 1 if conditional else 0
+        widths = [noise_dim, *hidden, L * L]
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(models, a + extra, b))
+            for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(models, 1, b)) for b in widths[1:])
+
+    def reset_parameters(self, generators: list[torch.Generator]) -> None:
+        """Glorot-uniform kernels, zero biases; model k from generators[k] only."""
+        for m, gen in enumerate(generators):
+            for w in self.weights:
+                glorot_uniform_(w[m], w.shape[1], w.shape[2], gen)
+        with torch.no_grad():
+            for b in self.biases:
+                b.zero_()
+
+    def _layers(self, z: Tensor, temperature: Tensor | None, layer) -> Tensor:
+        tau = None
+        if self.conditional:
+            if temperature is None:
+                raise ValueError("a conditional generator needs the temperature of every sample")
+            tau = tau_of(temperature).unsqueeze(-1).to(z.dtype)
+        x = z
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if tau is not None:
+                x = torch.cat([x, tau], dim=-1)
+            x = layer(x, w, b)
+            if i < last:
+                x = F.leaky_relu(x, self.leaky_slope)
+        x = spin_output(x, self.output, self.straight_through)
+        return x.reshape(z.shape[0], z.shape[1], self.L, self.L)
+
+    def forward(self, z: Tensor, temperature: Tensor | None = None) -> Tensor:
+        """Lattices (K, N, L, L) for noise z (K, N, noise_dim)."""
+        return self._layers(z, temperature, lambda x, w, b: torch.baddbmm(b, x, w))
+
+    def reference_forward(self, z: Tensor, temperature: Tensor | None = None) -> Tensor:
+        """The same, one model at a time with torch's linear layers (tests)."""
+
+        def per_model(x, w, b):
+            return torch.stack([F.linear(x[m], w[m].T, b[m, 0]) for m in range(self.models)])
+
+        return self._layers(z, temperature, per_model)
 
 
 class StackedCritic(nn.Module):
@@ -202,8 +307,12 @@ class StackedCritic(nn.Module):
         padding: str = "zeros",
         leaky_slope: float = 0.3,
         conditional: bool = False,
+        pool: str = "max",
     ):
         super().__init__()
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, not {pool!r}")
+        self.pool = pool
         self.models, self.L, self.channels, self.hidden = models, L, channels, hidden
         self.kernel, self.padding, self.leaky_slope = kernel, padding, leaky_slope
         self.conditional = conditional
@@ -211,7 +320,8 @@ class StackedCritic(nn.Module):
         K, k2 = models, kernel * kernel
         self.conv_weight = nn.Parameter(torch.empty(K, self.in_channels * k2, channels))
         self.conv_bias = nn.Parameter(torch.zeros(K, 1, channels))
-        self.dense1_weight = nn.Parameter(torch.empty(K, channels, hidden))
+        pooled = 2 * channels if pool == "meanmax" else channels
+        self.dense1_weight = nn.Parameter(torch.empty(K, pooled, hidden))
         self.dense1_bias = nn.Parameter(torch.zeros(K, 1, hidden))
         self.dense2_weight = nn.Parameter(torch.empty(K, hidden, 1))
         self.dense2_bias = nn.Parameter(torch.zeros(K, 1, 1))
@@ -224,7 +334,7 @@ class StackedCritic(nn.Module):
         c, k2, cin = self.channels, self.kernel**2, self.in_channels
         for m, gen in enumerate(generators):
             glorot_uniform_(self.conv_weight[m], cin * k2, c * k2, gen)
-            glorot_uniform_(self.dense1_weight[m], c, self.hidden, gen)
+            glorot_uniform_(self.dense1_weight[m], self.dense1_weight.shape[1], self.hidden, gen)
             glorot_uniform_(self.dense2_weight[m], self.hidden, 1, gen)
         with torch.no_grad():
             for p in (self.conv_bias, self.dense1_bias, self.dense2_bias):
@@ -244,7 +354,7 @@ class StackedCritic(nn.Module):
             patches = patches.transpose(2, 3)  # (K, N, P, Cin, k^2)
         patches = patches.reshape(K, N * P, -1)
         h = F.leaky_relu(torch.baddbmm(self.conv_bias, patches, self.conv_weight), self.leaky_slope)
-        h = h.reshape(K, N, P, self.channels).max(dim=2).values  # global max pool: (K, N, C)
+        h = global_pool(h.reshape(K, N, P, self.channels), self.pool, dim=2)  # (K, N, C or 2C)
         h = F.leaky_relu(torch.baddbmm(self.dense1_bias, h, self.dense1_weight), self.leaky_slope)
         return torch.baddbmm(self.dense2_bias, h, self.dense2_weight).squeeze(-1)
 
@@ -263,7 +373,7 @@ class StackedCritic(nn.Module):
             else:
                 h = F.conv2d(h, weight, padding=k // 2)
             h = F.leaky_relu(h + self.conv_bias[m].reshape(1, c, 1, 1), self.leaky_slope)
-            h = h.amax(dim=(2, 3))
+            h = global_pool(h.flatten(2), self.pool, dim=2)
             h = F.leaky_relu(h @ self.dense1_weight[m] + self.dense1_bias[m], self.leaky_slope)
             out.append((h @ self.dense2_weight[m] + self.dense2_bias[m]).squeeze(-1))
         return torch.stack(out)

@@ -32,9 +32,10 @@ from scigan.core.losses import (
 )
 from scigan.core.steps import descend, frozen
 from scigan.ising.config import IsingGanConfig
-from scigan.ising.models import StackedCritic, StackedGenerator
+from scigan.ising.models import StackedCritic, StackedGenerator, StackedMlpGenerator
 
 CONDITIONAL_INDEX = 1_000_000  # stream key of the one conditional model
+Generator = StackedGenerator | StackedMlpGenerator
 
 
 @dataclass(frozen=True)
@@ -182,11 +183,12 @@ def augment_lattices(
 class WganGpStep:
     """One WGAN-GP step of K stacked GANs: critic_steps critic updates, one generator update."""
 
-    def __init__(self, generator: StackedGenerator, critic: StackedCritic, cfg: IsingGanConfig):
+    def __init__(self, generator: Generator, critic: StackedCritic, cfg: IsingGanConfig):
         t = cfg.train
         self.generator, self.critic = generator, critic
         self.critic_steps, self.gp_weight = t.critic_steps, t.gp_weight
-        fused = {"fused": True} if generator.dense_weight.device.type in ("cpu", "cuda") else {}
+        device = next(generator.parameters()).device
+        fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
         kw = dict(betas=tuple(t.adam_betas), eps=t.adam_eps, **fused)
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=t.lr_generator, **kw)
         self.opt_d = torch.optim.Adam(critic.parameters(), lr=t.lr_critic, **kw)
@@ -201,9 +203,8 @@ class WganGpStep:
         B = real.shape[2]
         draws = real.shape[1]
         with torch.no_grad():
-            A, b = G.affine_map()
             t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
-            fakes = G.from_affine(A, b, z[:, : n * B], t_fake)
+            fakes = G(z[:, : n * B], t_fake)
         for j in range(n):
             x = real[:, j % draws]
             tj = None if t_real is None else t_real[:, j % draws]
@@ -291,22 +292,35 @@ class FusedWganGpStep(WganGpStep):
         }
 
 
-def make_step(cfg: IsingGanConfig, generator: StackedGenerator, critic: StackedCritic):
-    engine = FusedWganGpStep if cfg.train.engine == "fused" else WganGpStep
-    return engine(generator, critic, cfg)
+def make_step(cfg: IsingGanConfig, generator: Generator, critic: StackedCritic):
+    if cfg.train.engine == "fused":
+        m = cfg.model
+        if m.generator != "thesis" or m.critic_pool != "max":
+            raise ConfigError(
+                f"train.engine fused computes the gradients of Table 6-7 models only "
+                f"(model.generator thesis, model.critic_pool max), not generator "
+                f"{m.generator} with critic_pool {m.critic_pool}",
+                "set train.engine=autograd (or go back to the thesis models)",
+            )
+        return FusedWganGpStep(generator, critic, cfg)
+    return WganGpStep(generator, critic, cfg)
 
 
-def build_models(
-    cfg: IsingGanConfig, models: int, L: int
-) -> tuple[StackedGenerator, StackedCritic]:
+def build_models(cfg: IsingGanConfig, models: int, L: int) -> tuple[Generator, StackedCritic]:
     m = cfg.model
-    generator = StackedGenerator(
-        models, L, m.noise_dim, m.generator_channels, m.kernel, m.padding, m.output,
-        m.conditional, m.condition_hidden, m.leaky_slope,
-    )  # fmt: skip
+    if m.generator == "mlp":
+        generator = StackedMlpGenerator(
+            models, L, m.noise_dim, tuple(m.generator_hidden), m.output, m.conditional,
+            m.leaky_slope, m.straight_through,
+        )  # fmt: skip
+    else:
+        generator = StackedGenerator(
+            models, L, m.noise_dim, m.generator_channels, m.kernel, m.padding, m.output,
+            m.conditional, m.condition_hidden, m.leaky_slope, m.straight_through,
+        )  # fmt: skip
     critic = StackedCritic(
         models, L, m.critic_channels, m.critic_hidden, m.kernel, m.padding, m.leaky_slope,
-        m.conditional,
+        m.conditional, m.critic_pool,
     )  # fmt: skip
     return generator, critic
 
@@ -438,7 +452,7 @@ def to_spins(x: Tensor) -> Tensor:
 
 @torch.no_grad()
 def generate(
-    generator: StackedGenerator,
+    generator: Generator,
     n: int,
     seeds: list[int],
     device: torch.device,
@@ -448,12 +462,11 @@ def generate(
     """n spin lattices (K, n, L, L) int8 from each stacked model, model k's noise from
     seeds[k]. Conditional generators: `temperatures` (K, n) gives each sample's T."""
     generator.eval()
-    A, b = generator.affine_map()
     rngs = [torch.Generator().manual_seed(s) for s in seeds]
     out = []
     for start in range(0, n, batch):
         size = min(batch, n - start)
         z = torch.stack([torch.randn(size, generator.noise_dim, generator=r) for r in rngs])
         t = None if temperatures is None else temperatures[:, start : start + size].to(device)
-        out.append(to_spins(generator.from_affine(A, b, z.to(device), t)).cpu().numpy())
+        out.append(to_spins(generator(z.to(device), t)).cpu().numpy())
     return np.concatenate(out, axis=1)

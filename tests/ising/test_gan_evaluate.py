@@ -80,6 +80,17 @@ def test_compare_applies_the_bar():
     assert out["rel_susceptibility"] == pytest.approx(-0.15)
     assert not compare(dict(good, specific_heat=1.25), mc)["passes"]
     assert not compare(dict(good, abs_m=0.53), mc)["passes"]
+    # within noise: an error beyond the bar passes when it is within 2 standard errors
+    errors = {f"{k}_err": 0.0 for k in mc}
+    noisy_mc = {**mc, **errors, "specific_heat_err": 0.12}
+    noisy = {**good, **errors, "specific_heat": 1.25, "specific_heat_err": 0.09}  # 0.25 < 0.3
+    out = compare(noisy, noisy_mc)
+    assert not out["passes"] and out["passes_within_noise"]
+    out = compare(dict(noisy, specific_heat=1.31), noisy_mc)  # d = 0.31 > 2 * 0.15
+    assert not out["passes"] and not out["passes_within_noise"]
+    # no error bars: within noise is the bar itself
+    assert compare(good, mc)["passes_within_noise"]
+    assert not compare(dict(good, abs_m=0.53), mc)["passes_within_noise"]
 
 
 def test_monte_carlo_against_itself_and_exact():

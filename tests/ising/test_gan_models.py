@@ -6,8 +6,11 @@ import torch
 from scigan.ising.models import (
     StackedCritic,
     StackedGenerator,
+    StackedMlpGenerator,
+    global_pool,
     neighbour_table,
     parameters_per_model,
+    spin_output,
 )
 from scigan.ising.train import to_spins
 
@@ -89,3 +92,72 @@ def test_spin_rule_is_sign_with_zero_up():
     x = torch.tensor([-0.7, -1e-8, 0.0, 1e-8, 0.9])
     assert to_spins(x).tolist() == [-1, -1, 1, 1, 1]
     assert to_spins(x).dtype == torch.int8
+
+
+# Beyond the thesis: the mlp generator, mean/meanmax critic pools, straight-through spins.
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_mlp_generator_equals_its_layers_and_counts(conditional):
+    K, L, nz = 3, 9, 128
+    g = StackedMlpGenerator(K, L, nz, hidden=(32, 16), conditional=conditional)
+    _init(g, K=K)
+    extra = 1 if conditional else 0
+    assert parameters_per_model(g) == (
+        (nz + extra) * 32 + 32 + (32 + extra) * 16 + 16 + (16 + extra) * L * L + L * L
+    )
+    z, t = torch.randn(K, 6, nz), 4 * torch.rand(K, 6)
+    fake = g(z, t)
+    assert fake.shape == (K, 6, L, L)
+    torch.testing.assert_close(fake, g.reference_forward(z, t), atol=2e-5, rtol=1e-4)
+    if conditional:
+        with pytest.raises(ValueError):
+            g(z)
+        assert not torch.equal(g(z, torch.full((K, 6), 2.05)), g(z, torch.full((K, 6), 3.0)))
+
+
+def test_mlp_generators_do_not_interact():
+    g = StackedMlpGenerator(2, 5, 8, hidden=(16,))
+    _init(g, K=2)
+    z = torch.randn(2, 4, 8)
+    before = g(z)[0].clone()
+    with torch.no_grad():
+        for p in g.parameters():
+            p[1].add_(1.0)
+    torch.testing.assert_close(g(z)[0], before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("pool", ["mean", "meanmax"])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_critic_pools_equal_the_layers(pool, conditional):
+    K, L = 3, 9
+    d = StackedCritic(K, L, padding="circular", conditional=conditional, pool=pool)
+    _init(d, K=K)
+    extra = 64 * 9 if conditional else 0
+    assert parameters_per_model(d) == 7_241 + extra + (64 * 100 if pool == "meanmax" else 0)
+    x, t = torch.randn(K, 6, L, L), 4 * torch.rand(K, 6)
+    torch.testing.assert_close(d(x, t), d.reference_forward(x, t), atol=2e-5, rtol=1e-4)
+
+
+def test_global_pool_on_known_features():
+    h = torch.tensor([[[1.0, -2.0], [3.0, 0.0], [-1.0, 4.0]]])  # (1 sample, 3 sites, 2 features)
+    torch.testing.assert_close(global_pool(h, "max", 1), torch.tensor([[3.0, 4.0]]))
+    torch.testing.assert_close(global_pool(h, "mean", 1), torch.tensor([[1.0, 2.0 / 3]]))
+    torch.testing.assert_close(
+        global_pool(h, "meanmax", 1), torch.tensor([[1.0, 2.0 / 3, 3.0, 4.0]])
+    )
+    with pytest.raises(ValueError):
+        StackedCritic(1, pool="sum")
+
+
+def test_straight_through_outputs_spins_with_the_tanh_gradient():
+    x = torch.tensor([-0.7, -1e-3, 0.0, 0.4, 2.0], requires_grad=True)
+    y = spin_output(x, "tanh", straight_through=True)
+    assert y.tolist() == [-1.0, -1.0, 1.0, 1.0, 1.0]
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, 1 - torch.tanh(x.detach()) ** 2)
+    plain = spin_output(x.detach(), "tanh", straight_through=False)
+    torch.testing.assert_close(plain, torch.tanh(x.detach()))
+    g = StackedMlpGenerator(1, 4, 8, hidden=(8,), straight_through=True)
+    _init(g, K=1)
+    assert set(g(torch.randn(1, 20, 8)).unique().tolist()) <= {-1.0, 1.0}

@@ -93,9 +93,19 @@ def test_a_temperature_trains_the_same_in_any_group(small_ising, tmp_path):
         )
 
 
-def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path):
+PHYSICS_MODELS = (
+    "model.generator=mlp",
+    "model.generator_hidden=[16,16]",
+    "model.critic_pool=meanmax",
+    "model.straight_through=true",
+    "train.engine=autograd",
+)
+
+
+@pytest.mark.parametrize("extra", [(), PHYSICS_MODELS])
+def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path, extra):
     case = load_case_study("ising")
-    cfg = _config(small_ising, "train.group_size=2")
+    cfg = _config(small_ising, "train.group_size=2", *extra)
     case.train(cfg, tmp_path / "straight", None, False)
     case.train(cfg, tmp_path / "split", 3, False)
     assert _checkpoint(tmp_path / "split", 1)["step"] == 3  # every group stopped at 3
@@ -178,3 +188,25 @@ def test_symmetries_are_permutations_that_keep_the_physics():
         flip.numpy() * observables.magnetization_per_spin(x.numpy()),
     )
     assert not torch.equal(y, x)
+
+
+def test_fused_engine_refuses_models_it_cannot_differentiate(small_ising):
+    with pytest.raises(ConfigError, match="train.engine=autograd"):
+        _task(small_ising, "fused", "model.critic_pool=mean")
+    with pytest.raises(ConfigError, match="train.engine=autograd"):
+        _task(small_ising, "fused", "model.generator=mlp")
+
+
+def test_physics_recipe_is_a_conditional_nonlinear_model(small_ising, tmp_path):
+    case = load_case_study("ising")
+    cfg = resolve_case_config(case, "physics", [f"data.path={small_ising}"])
+    m = validate(IsingGanConfig, cfg).model
+    assert (m.conditional, m.generator, m.critic_pool) == (True, "mlp", "meanmax")
+    short = resolve_case_config(
+        case, "physics", [f"data.path={small_ising}", "train.steps=2", "train.batch_size=8"]
+    )
+    case.train(short, tmp_path / "p", None, False)
+    from scigan.core.rundir import RunDir
+
+    temps, lattices = case.generate_lattices(RunDir(tmp_path / "p"), 5, temperatures=[1.55])
+    assert lattices.shape == (1, 5, 4, 4) and set(np.unique(lattices)) <= {-1, 1}
