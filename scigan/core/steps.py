@@ -24,3 +24,20 @@ def frozen(module: nn.Module) -> Iterator[nn.Module]:
         yield module
     finally:
         module.requires_grad_(True)
+
+
+@torch.no_grad()
+def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """Exponential moving average of weights, in place: a <- decay * a + (1 - decay) * w.
+
+    An average of the generator's recent weights damps the oscillation of adversarial
+    training and is the generator one samples from (Yazici et al., ICLR 2019). Elementwise, so
+    stacked independent models stay independent."""
+    for a, w in zip(average.parameters(), model.parameters(), strict=True):
+        a.lerp_(w, 1.0 - decay)
+
+
+def linear_decay(step: int, total: int) -> float:
+    """Learning-rate factor of step `step` (0-based) of `total`: 1 at the first, 1/total at
+    the last (never 0: the last update still moves)."""
+    return 1.0 - min(step, total - 1) / total

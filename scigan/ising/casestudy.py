@@ -140,7 +140,9 @@ def load_generators(run: RunDir, device: torch.device):
         state = sub.load_last_checkpoint(device, f"scigan train ising --run-dir {run.path}")
         K = 1 if cfg.model.conditional else len(members)
         generator, _ = build_models(cfg, K, L)
-        generator.load_state_dict(state["task"]["generator"])
+        # the averaged weights when the run keeps them (train.generator_average)
+        weights = state["task"].get("generator_average", state["task"]["generator"])
+        generator.load_state_dict(weights)
         out.append(
             (temperatures[members], indices[members], generator.to(device), int(state["step"]))
         )

@@ -51,6 +51,8 @@ class TrainConfig(StrictModel):
     adam_betas: tuple[float, float]
     adam_eps: float = Field(gt=0)
     same_real_batch: bool
+    lr_schedule: Literal["constant", "linear"]
+    generator_average: float = Field(ge=0, lt=1)
     group_size: PositiveInt
     engine: Literal["fused", "autograd"]
 

@@ -16,6 +16,7 @@ whichever group it is trained in (tests/ising/test_train.py checks this).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from scigan.core.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from scigan.core.steps import descend, frozen
+from scigan.core.steps import descend, frozen, linear_decay, update_average
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.models import StackedCritic, StackedGenerator, StackedMlpGenerator
 
@@ -370,6 +371,10 @@ class IsingGanTask:
             self.perms = symmetry_permutations(L, augment).to(device)
         self.flip = "flip" in augment
         self.step = make_step(cfg, self.generator, self.critic)
+        self.steps_done, self.total_steps = 0, total_steps(cfg, int(train.shape[1]))
+        self.generator_average = None
+        if cfg.train.generator_average > 0:
+            self.generator_average = copy.deepcopy(self.generator).requires_grad_(False)
         fixed = torch.Generator().manual_seed(seeds[0]["sample"])
         n = cfg.log.sample_count
         self.fixed_noise = torch.randn(K, n, cfg.model.noise_dim, generator=fixed).to(device)
@@ -407,22 +412,38 @@ class IsingGanTask:
         t_real = None
         if self.conditional:
             t_real = self.t_grid.to(self.device)[idx // self.n_per_t]
+        if self.cfg.train.lr_schedule == "linear":
+            factor = linear_decay(self.steps_done, self.total_steps)
+            t = self.cfg.train
+            for opt, lr in ((self.step.opt_g, t.lr_generator), (self.step.opt_d, t.lr_critic)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * factor
         losses = self.step(real, r["z"], r["eps"], t_real)
+        self.steps_done += 1
+        if self.generator_average is not None:
+            update_average(self.generator_average, self.generator, self.cfg.train.generator_average)
         out = {}
         for name, values in losses.items():
             out.update(zip(self.keys[name], values.unbind(), strict=True))
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "generator": self.generator.state_dict(),
             "critic": self.critic.state_dict(),
             "step": self.step.state_dict(),
             "rngs": [r.get_state() for r in self.rngs],
             "temperatures": torch.tensor(self.temperatures),
+            "steps_done": self.steps_done,
         }
+        if self.generator_average is not None:
+            state["generator_average"] = self.generator_average.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.generator_average is not None:
+            self.generator_average.load_state_dict(state["generator_average"])
+        self.steps_done = int(state.get("steps_done", 0))
         self.generator.load_state_dict(state["generator"])
         self.critic.load_state_dict(state["critic"])
         self.step.load_state_dict(state["step"])
@@ -435,7 +456,8 @@ class IsingGanTask:
         if self.conditional:
             n = self.fixed_noise.shape[1]
             t = self.t_grid[torch.arange(n) % len(self.t_grid)][None].to(self.device)
-        spins = to_spins(self.generator(self.fixed_noise, t)).cpu().numpy()
+        generator = self.generator if self.generator_average is None else self.generator_average
+        spins = to_spins(generator(self.fixed_noise, t)).cpu().numpy()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(

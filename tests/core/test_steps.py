@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from scigan.core.steps import descend, frozen
+from scigan.core.steps import descend, frozen, linear_decay, update_average
 
 
 def test_frozen_lets_gradients_through_but_not_into_weights():
@@ -25,3 +25,19 @@ def test_descend_sums_stacked_losses_and_steps():
     w = nn.Parameter(torch.tensor([1.0, 2.0]))
     descend(torch.optim.SGD([w], lr=0.5), w * 2.0)  # d(sum 2w)/dw = 2 -> w - 1
     torch.testing.assert_close(w.detach(), torch.tensor([0.0, 1.0]))
+
+
+def test_update_average_is_an_exponential_moving_average():
+    average, model = nn.Linear(2, 1), nn.Linear(2, 1)
+    with torch.no_grad():
+        average.weight.fill_(1.0), average.bias.fill_(0.0)
+        model.weight.fill_(3.0), model.bias.fill_(-4.0)
+    update_average(average, model, decay=0.75)
+    torch.testing.assert_close(average.weight, torch.full((1, 2), 1.5))
+    torch.testing.assert_close(average.bias, torch.full((1,), -1.0))
+    assert model.weight[0, 0].item() == 3.0  # the model is untouched
+
+
+def test_linear_decay_factors():
+    assert [linear_decay(s, 4) for s in range(4)] == [1.0, 0.75, 0.5, 0.25]
+    assert linear_decay(10, 4) == 0.25  # past the end: the last factor

@@ -99,6 +99,8 @@ PHYSICS_MODELS = (
     "model.critic_pool=meanmax",
     "model.straight_through=true",
     "train.engine=autograd",
+    "train.lr_schedule=linear",
+    "train.generator_average=0.9",
 )
 
 
@@ -210,3 +212,26 @@ def test_physics_recipe_is_a_conditional_nonlinear_model(small_ising, tmp_path):
 
     temps, lattices = case.generate_lattices(RunDir(tmp_path / "p"), 5, temperatures=[1.55])
     assert lattices.shape == (1, 5, 4, 4) and set(np.unique(lattices)) <= {-1, 1}
+
+
+def test_generator_average_and_linear_schedule(small_ising, tmp_path):
+    a = _task(small_ising, "autograd", "train.generator_average=0.75", "train.lr_schedule=linear")
+    start = {k: v.clone() for k, v in a.generator.state_dict().items()}
+    a.train_step()
+    assert a.step.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)  # factor 1 at step 0
+    after = a.generator.state_dict()
+    for key, value in a.generator_average.state_dict().items():  # 0.75 start + 0.25 after
+        torch.testing.assert_close(value, 0.75 * start[key] + 0.25 * after[key])
+    a.train_step()
+    assert a.step.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4 * 3 / 4)  # 4 steps
+    assert a.step.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3 * 3 / 4)
+    # sampling and evaluation use the averaged weights
+    case = load_case_study("ising")
+    cfg = _config(small_ising, "train.generator_average=0.75", "train.group_size=3")
+    case.train(cfg, tmp_path / "avg", None, False)
+    from scigan.core.rundir import RunDir
+
+    _, groups = case.load_generators(RunDir(tmp_path / "avg"), torch.device("cpu"))
+    saved = _checkpoint(tmp_path / "avg")["task"]["generator_average"]
+    for key, value in groups[0][2].state_dict().items():
+        assert torch.equal(value, saved[key])
