@@ -31,6 +31,7 @@ class ModelConfig(StrictModel):
     critic_channels: PositiveInt
     critic_hidden: PositiveInt
     critic_pool: Literal["max", "mean", "meanmax"]
+    critic_physics_features: bool
     kernel: PositiveInt
     padding: Literal["zeros", "circular"]
     output: Literal["tanh", "linear"]

@@ -40,6 +40,9 @@ Beyond the thesis (options, never the default; see configs/physics.yaml):
     maximizes) the conv features over the lattice. Energy and magnetization are lattice
     averages of local features; a max-pooled critic sees only whether a local pattern occurs
     somewhere, not how often, so it cannot tell a lattice's e or m apart.
+  * physics_features: the critic's dense head also gets each lattice's e, m and |m| (and tau,
+    when conditional). The Boltzmann weight depends on a configuration only through its
+    energy, so e is the statistic the critic most needs, and it is cheap to give exactly.
   * straight_through: the generator's output is its sign in the forward pass (the critic sees
     the spins the physics is computed from) with tanh's gradient in the backward pass.
 """
@@ -110,6 +113,22 @@ def global_pool(h: Tensor, pool: str, dim: int) -> Tensor:
     if pool == "mean":
         return h.mean(dim=dim)
     return torch.cat([h.mean(dim=dim), h.max(dim=dim).values], dim=-1)
+
+
+PHYSICS_FEATURES = ("e", "m", "abs_m")
+
+
+def lattice_features(x: Tensor, temperature: Tensor | None = None) -> Tensor:
+    """(..., 3 or 4): energy per spin e = -(1/N) sum over bonds of x_i x_j (periodic, J = 1),
+    magnetization per spin m and |m| of lattices x (..., L, L) (spins or the generator's
+    continuous outputs), and tau when a temperature is given."""
+    bonds = x * torch.roll(x, -1, dims=-1) + x * torch.roll(x, -1, dims=-2)
+    e = -bonds.mean(dim=(-2, -1))
+    m = x.mean(dim=(-2, -1))
+    out = [e, m, m.abs()]
+    if temperature is not None:
+        out.append(tau_of(temperature).to(x.dtype))
+    return torch.stack(out, dim=-1)
 
 
 def tau_of(temperature: Tensor) -> Tensor:
@@ -308,11 +327,12 @@ class StackedCritic(nn.Module):
         leaky_slope: float = 0.3,
         conditional: bool = False,
         pool: str = "max",
+        physics_features: bool = False,
     ):
         super().__init__()
         if pool not in POOLS:
             raise ValueError(f"pool must be one of {POOLS}, not {pool!r}")
-        self.pool = pool
+        self.pool, self.physics_features = pool, physics_features
         self.models, self.L, self.channels, self.hidden = models, L, channels, hidden
         self.kernel, self.padding, self.leaky_slope = kernel, padding, leaky_slope
         self.conditional = conditional
@@ -321,6 +341,8 @@ class StackedCritic(nn.Module):
         self.conv_weight = nn.Parameter(torch.empty(K, self.in_channels * k2, channels))
         self.conv_bias = nn.Parameter(torch.zeros(K, 1, channels))
         pooled = 2 * channels if pool == "meanmax" else channels
+        if physics_features:
+            pooled += len(PHYSICS_FEATURES) + (1 if conditional else 0)
         self.dense1_weight = nn.Parameter(torch.empty(K, pooled, hidden))
         self.dense1_bias = nn.Parameter(torch.zeros(K, 1, hidden))
         self.dense2_weight = nn.Parameter(torch.empty(K, hidden, 1))
@@ -355,6 +377,8 @@ class StackedCritic(nn.Module):
         patches = patches.reshape(K, N * P, -1)
         h = F.leaky_relu(torch.baddbmm(self.conv_bias, patches, self.conv_weight), self.leaky_slope)
         h = global_pool(h.reshape(K, N, P, self.channels), self.pool, dim=2)  # (K, N, C or 2C)
+        if self.physics_features:
+            h = torch.cat([h, lattice_features(x, temperature if self.conditional else None)], -1)
         h = F.leaky_relu(torch.baddbmm(self.dense1_bias, h, self.dense1_weight), self.leaky_slope)
         return torch.baddbmm(self.dense2_bias, h, self.dense2_weight).squeeze(-1)
 
@@ -374,6 +398,9 @@ class StackedCritic(nn.Module):
                 h = F.conv2d(h, weight, padding=k // 2)
             h = F.leaky_relu(h + self.conv_bias[m].reshape(1, c, 1, 1), self.leaky_slope)
             h = global_pool(h.flatten(2), self.pool, dim=2)
+            if self.physics_features:
+                t = temperature[m] if self.conditional else None
+                h = torch.cat([h, lattice_features(x[m], t)], dim=-1)
             h = F.leaky_relu(h @ self.dense1_weight[m] + self.dense1_bias[m], self.leaky_slope)
             out.append((h @ self.dense2_weight[m] + self.dense2_bias[m]).squeeze(-1))
         return torch.stack(out)

@@ -296,11 +296,12 @@ class FusedWganGpStep(WganGpStep):
 def make_step(cfg: IsingGanConfig, generator: Generator, critic: StackedCritic):
     if cfg.train.engine == "fused":
         m = cfg.model
-        if m.generator != "thesis" or m.critic_pool != "max":
+        if m.generator != "thesis" or m.critic_pool != "max" or m.critic_physics_features:
             raise ConfigError(
                 f"train.engine fused computes the gradients of Table 6-7 models only "
-                f"(model.generator thesis, model.critic_pool max), not generator "
-                f"{m.generator} with critic_pool {m.critic_pool}",
+                f"(model.generator thesis, model.critic_pool max, no critic_physics_features),"
+                f" not generator {m.generator} with critic_pool {m.critic_pool} and "
+                f"critic_physics_features {m.critic_physics_features}",
                 "set train.engine=autograd (or go back to the thesis models)",
             )
         return FusedWganGpStep(generator, critic, cfg)
@@ -321,7 +322,7 @@ def build_models(cfg: IsingGanConfig, models: int, L: int) -> tuple[Generator, S
         )  # fmt: skip
     critic = StackedCritic(
         models, L, m.critic_channels, m.critic_hidden, m.kernel, m.padding, m.leaky_slope,
-        m.conditional, m.critic_pool,
+        m.conditional, m.critic_pool, m.critic_physics_features,
     )  # fmt: skip
     return generator, critic
 

@@ -1,13 +1,16 @@
 """The thesis's Ising models (Tables 6-7), stacked, against per-model torch layers."""
 
+import numpy as np
 import pytest
 import torch
 
 from scigan.ising.models import (
+    TC,
     StackedCritic,
     StackedGenerator,
     StackedMlpGenerator,
     global_pool,
+    lattice_features,
     neighbour_table,
     parameters_per_model,
     spin_output,
@@ -161,3 +164,30 @@ def test_straight_through_outputs_spins_with_the_tanh_gradient():
     g = StackedMlpGenerator(1, 4, 8, hidden=(8,), straight_through=True)
     _init(g, K=1)
     assert set(g(torch.randn(1, 20, 8)).unique().tolist()) <= {-1.0, 1.0}
+
+
+def test_lattice_features_are_the_observables():
+    from scigan.ising import observables
+
+    rng = np.random.default_rng(3)
+    spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(2, 5, 9, 9))
+    features = lattice_features(torch.from_numpy(spins).float(), torch.full((2, 5), TC + 0.5))
+    torch.testing.assert_close(
+        features[..., 0].double(), torch.from_numpy(observables.energy_per_spin(spins))
+    )
+    m = torch.from_numpy(observables.magnetization_per_spin(spins))
+    torch.testing.assert_close(features[..., 1].double(), m)
+    torch.testing.assert_close(features[..., 2].double(), m.abs())
+    torch.testing.assert_close(features[..., 3], torch.full((2, 5), 0.5))
+    assert lattice_features(torch.ones(1, 9, 9)).tolist() == [[-2.0, 1.0, 1.0]]
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_critic_with_physics_features_equals_its_layers(conditional):
+    K, L = 2, 9
+    d = StackedCritic(K, L, conditional=conditional, pool="meanmax", physics_features=True)
+    _init(d, K=K)
+    base = StackedCritic(K, L, conditional=conditional, pool="meanmax")
+    assert parameters_per_model(d) - parameters_per_model(base) == (4 if conditional else 3) * 100
+    x, t = torch.randn(K, 6, L, L), 4 * torch.rand(K, 6)
+    torch.testing.assert_close(d(x, t), d.reference_forward(x, t), atol=2e-5, rtol=1e-4)

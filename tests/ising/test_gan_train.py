@@ -97,6 +97,7 @@ PHYSICS_MODELS = (
     "model.generator=mlp",
     "model.generator_hidden=[16,16]",
     "model.critic_pool=meanmax",
+    "model.critic_physics_features=true",
     "model.straight_through=true",
     "train.engine=autograd",
     "train.lr_schedule=linear",
