@@ -134,6 +134,17 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def fill_missing(config: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `config` with every key of `defaults` it lacks (at any depth) added."""
+    filled = copy.deepcopy(config)
+    for key, value in defaults.items():
+        if key not in filled:
+            filled[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(filled[key], dict):
+            filled[key] = fill_missing(filled[key], value)
+    return filled
+
+
 def differences(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Keys whose values differ between two configs: {key: (old, new)}."""
     a, b = flatten(old), flatten(new)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from scigan.core.checkpoint import atomic_write_json, atomic_write_text
-from scigan.core.config import differences, dump_yaml
+from scigan.core.config import differences, dump_yaml, fill_missing, read_yaml
 from scigan.core.errors import ConfigError, InputError
 
 
@@ -64,12 +64,21 @@ class RunDir:
         return self.config_file.is_file()
 
     def read_config(self) -> dict[str, Any]:
+        """The run's resolved config. Keys added to its case study's defaults since the run was
+        made take their default value: a new option defaults to the behaviour that existed
+        before it, so older runs still resume, sample and evaluate."""
         if not self.config_file.is_file():
             raise InputError(
                 f"{self.path} is not a scigan run directory (no config.yaml)",
                 "pass the --run-dir of a `scigan train` run",
             )
-        return yaml.safe_load(self.config_file.read_text())
+        saved = yaml.safe_load(self.config_file.read_text())
+        case = self.read_info().get("case_study") if self.info_file.is_file() else None
+        if case is None:
+            return saved
+        from scigan.core.registry import load_case_study
+
+        return fill_missing(saved, read_yaml(load_case_study(case).defaults_path()))
 
     def read_info(self) -> dict[str, Any]:
         if not self.info_file.is_file():

@@ -64,3 +64,15 @@ def test_validate_reports_the_key_and_value():
 def test_differences_lists_changed_keys():
     assert differences({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3}}) == {"a.c": (2, 3)}
     assert differences({"a": 1}, {"a": 1}) == {}
+
+
+def test_fill_missing_adds_only_absent_keys():
+    from scigan.core.config import fill_missing
+
+    defaults = {"a": 1, "s": {"b": 2, "c": 3, "t": {"d": 4}}, "new": [5]}
+    saved = {"a": 10, "s": {"b": 20}}
+    filled = fill_missing(saved, defaults)
+    assert filled == {"a": 10, "s": {"b": 20, "c": 3, "t": {"d": 4}}, "new": [5]}
+    assert saved == {"a": 10, "s": {"b": 20}}  # not modified
+    filled["new"].append(6)
+    assert defaults["new"] == [5]  # copies, not references

@@ -236,3 +236,24 @@ def test_generator_average_and_linear_schedule(small_ising, tmp_path):
     saved = _checkpoint(tmp_path / "avg")["task"]["generator_average"]
     for key, value in groups[0][2].state_dict().items():
         assert torch.equal(value, saved[key])
+
+
+def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, tmp_path):
+    import yaml
+
+    from scigan.core.rundir import RunDir
+
+    case = load_case_study("ising")
+    cfg = _config(small_ising, "train.steps=2")
+    case.train(cfg, tmp_path / "old", None, False)
+    # the config.yaml an older release wrote: none of the options added since
+    saved = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
+    for key in ("generator", "generator_hidden", "critic_pool", "critic_physics_features"):
+        del saved["model"][key]
+    del saved["train"]["generator_average"], saved["train"]["lr_schedule"]
+    (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(saved))
+    assert RunDir(tmp_path / "old").read_config() == cfg
+    case.train(_config(small_ising, "train.steps=3"), tmp_path / "old", None, False)
+    assert _checkpoint(tmp_path / "old")["step"] == 3
+    _, lattices = case.generate_lattices(RunDir(tmp_path / "old"), 2)
+    assert lattices.shape[1] == 2
