@@ -25,7 +25,7 @@ class DataConfig(StrictModel):
 
 class ModelConfig(StrictModel):
     noise_dim: PositiveInt
-    generator: Literal["thesis", "mlp"]
+    generator: Literal["thesis", "mlp", "conv"]
     generator_channels: PositiveInt
     generator_hidden: list[PositiveInt]
     critic_channels: PositiveInt

@@ -312,6 +312,117 @@ class StackedMlpGenerator(nn.Module):
         return self._layers(z, temperature, per_model)
 
 
+class StackedConvGenerator(nn.Module):
+    """K generators "conv" (not the thesis): Table 6's Dense -> L x L x C0 and convolutions,
+    with nonlinearities: z (+ tau) -> Dense L^2 C0 -> LeakyReLU -> [Conv k C_i -> LeakyReLU]
+    -> Conv k 1 -> output activation, channels C_i = hidden[1:]. Local convolutions suit a
+    lattice whose Boltzmann weight is a sum of nearest-neighbour terms. Conditional models
+    append tau to the noise and a constant tau plane to every convolution's input. Stacked as
+    grouped convolutions (one group per model)."""
+
+    def __init__(
+        self,
+        models: int,
+        L: int = 9,
+        noise_dim: int = 128,
+        hidden: tuple[int, ...] = (32, 32),
+        kernel: int = 3,
+        padding: str = "circular",
+        output: str = "tanh",
+        conditional: bool = False,
+        leaky_slope: float = 0.3,
+        straight_through: bool = False,
+    ):
+        super().__init__()
+        self.models, self.L, self.noise_dim, self.kernel = models, L, noise_dim, kernel
+        self.padding, self.output, self.conditional = padding, output, conditional
+        self.leaky_slope, self.straight_through = leaky_slope, straight_through
+        extra = 1 if conditional else 0
+        self.channels = list(hidden)
+        self.dense_weight = nn.Parameter(torch.empty(models, noise_dim + extra, L * L * hidden[0]))
+        self.dense_bias = nn.Parameter(torch.zeros(models, 1, L * L * hidden[0]))
+        outs = [*hidden[1:], 1]
+        self.conv_weights = nn.ParameterList(
+            nn.Parameter(torch.empty(models * c_out, c_in + extra, kernel, kernel))
+            for c_in, c_out in zip(hidden, outs, strict=True)
+        )
+        self.conv_biases = nn.ParameterList(
+            nn.Parameter(torch.zeros(models * c_out)) for c_out in outs
+        )
+
+    def reset_parameters(self, generators: list[torch.Generator]) -> None:
+        """Glorot-uniform kernels, zero biases; model k from generators[k] only."""
+        K, k2 = self.models, self.kernel**2
+        for m, gen in enumerate(generators):
+            w = self.dense_weight
+            glorot_uniform_(w[m], w.shape[1], w.shape[2], gen)
+            for conv in self.conv_weights:
+                c_out = conv.shape[0] // K
+                glorot_uniform_(
+                    conv[m * c_out : (m + 1) * c_out], conv.shape[1] * k2, c_out * k2, gen
+                )
+        with torch.no_grad():
+            self.dense_bias.zero_()
+            for b in self.conv_biases:
+                b.zero_()
+
+    def _conv(self, h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+        """h (N, K * C_in, L, L) -> (N, K * C_out, L, L), one group per model."""
+        pad = self.kernel // 2
+        if self.padding == "circular":
+            return F.conv2d(F.pad(h, (pad,) * 4, mode="circular"), weight, bias, groups=self.models)
+        return F.conv2d(h, weight, bias, padding=pad, groups=self.models)
+
+    def forward(self, z: Tensor, temperature: Tensor | None = None) -> Tensor:
+        """Lattices (K, N, L, L) for noise z (K, N, noise_dim)."""
+        K, N, L = z.shape[0], z.shape[1], self.L
+        tau = None
+        if self.conditional:
+            if temperature is None:
+                raise ValueError("a conditional generator needs the temperature of every sample")
+            tau = tau_of(temperature).to(z.dtype)  # (K, N)
+            z = torch.cat([z, tau.unsqueeze(-1)], dim=-1)
+        h = F.leaky_relu(torch.baddbmm(self.dense_bias, z, self.dense_weight), self.leaky_slope)
+        # (K, N, C0 * L^2) -> (N, K, C0, L, L): channel-major like Keras's reshape of Table 6
+        h = h.reshape(K, N, L, L, self.channels[0]).permute(1, 0, 4, 2, 3)
+        last = len(self.conv_weights) - 1
+        for i, (w, b) in enumerate(zip(self.conv_weights, self.conv_biases, strict=True)):
+            if tau is not None:
+                plane = tau.T[:, :, None, None, None].expand(N, K, 1, L, L)
+                h = torch.cat([h, plane], dim=2)
+            h = self._conv(h.reshape(N, -1, L, L), w, b).reshape(N, K, -1, L, L)
+            if i < last:
+                h = F.leaky_relu(h, self.leaky_slope)
+        x = spin_output(h[:, :, 0].transpose(0, 1), self.output, self.straight_through)
+        return x.contiguous()
+
+    def reference_forward(self, z: Tensor, temperature: Tensor | None = None) -> Tensor:
+        """The same, one model at a time with torch's Linear and Conv2d layers (tests)."""
+        K, N, L, k = self.models, z.shape[1], self.L, self.kernel
+        out = []
+        for m in range(K):
+            x = z[m]
+            tau = None
+            if self.conditional:
+                tau = tau_of(temperature[m]).to(z.dtype)
+                x = torch.cat([x, tau[:, None]], dim=-1)
+            h = F.leaky_relu(x @ self.dense_weight[m] + self.dense_bias[m, 0], self.leaky_slope)
+            h = h.reshape(N, L, L, self.channels[0]).permute(0, 3, 1, 2)
+            last = len(self.conv_weights) - 1
+            for i, (w, b) in enumerate(zip(self.conv_weights, self.conv_biases, strict=True)):
+                c_out = w.shape[0] // K
+                if tau is not None:
+                    h = torch.cat([h, tau[:, None, None, None].expand(N, 1, L, L)], dim=1)
+                padded = F.pad(
+                    h, (k // 2,) * 4, mode="circular" if self.padding == "circular" else "constant"
+                )
+                h = F.conv2d(padded, w[m * c_out : (m + 1) * c_out], b[m * c_out : (m + 1) * c_out])
+                if i < last:
+                    h = F.leaky_relu(h, self.leaky_slope)
+            out.append(spin_output(h[:, 0], self.output, self.straight_through))
+        return torch.stack(out)
+
+
 class StackedCritic(nn.Module):
     """K critics of Table 7. Per model: conv_weight (in_channels * kernel^2, channels), the
     convolution as a matrix on each site's neighbourhood (im2col); dense layers as usual."""

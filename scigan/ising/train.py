@@ -33,10 +33,15 @@ from scigan.core.losses import (
 )
 from scigan.core.steps import descend, frozen, linear_decay, update_average
 from scigan.ising.config import IsingGanConfig
-from scigan.ising.models import StackedCritic, StackedGenerator, StackedMlpGenerator
+from scigan.ising.models import (
+    StackedConvGenerator,
+    StackedCritic,
+    StackedGenerator,
+    StackedMlpGenerator,
+)
 
 CONDITIONAL_INDEX = 1_000_000  # stream key of the one conditional model
-Generator = StackedGenerator | StackedMlpGenerator
+Generator = StackedGenerator | StackedMlpGenerator | StackedConvGenerator
 
 
 @dataclass(frozen=True)
@@ -310,7 +315,12 @@ def make_step(cfg: IsingGanConfig, generator: Generator, critic: StackedCritic):
 
 def build_models(cfg: IsingGanConfig, models: int, L: int) -> tuple[Generator, StackedCritic]:
     m = cfg.model
-    if m.generator == "mlp":
+    if m.generator == "conv":
+        generator = StackedConvGenerator(
+            models, L, m.noise_dim, tuple(m.generator_hidden), m.kernel, m.padding, m.output,
+            m.conditional, m.leaky_slope, m.straight_through,
+        )  # fmt: skip
+    elif m.generator == "mlp":
         generator = StackedMlpGenerator(
             models, L, m.noise_dim, tuple(m.generator_hidden), m.output, m.conditional,
             m.leaky_slope, m.straight_through,

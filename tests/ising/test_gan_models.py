@@ -6,6 +6,7 @@ import torch
 
 from scigan.ising.models import (
     TC,
+    StackedConvGenerator,
     StackedCritic,
     StackedGenerator,
     StackedMlpGenerator,
@@ -191,3 +192,23 @@ def test_critic_with_physics_features_equals_its_layers(conditional):
     assert parameters_per_model(d) - parameters_per_model(base) == (4 if conditional else 3) * 100
     x, t = torch.randn(K, 6, L, L), 4 * torch.rand(K, 6)
     torch.testing.assert_close(d(x, t), d.reference_forward(x, t), atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("padding", ["zeros", "circular"])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_conv_generator_equals_its_layers_and_counts(padding, conditional):
+    K, L, nz = 3, 9, 16
+    g = StackedConvGenerator(K, L, nz, (8, 6), padding=padding, conditional=conditional)
+    _init(g, K=K)
+    extra = 1 if conditional else 0
+    dense = (nz + extra) * L * L * 8 + L * L * 8
+    convs = (8 + extra) * 6 * 9 + 6 + (6 + extra) * 1 * 9 + 1
+    assert parameters_per_model(g) == dense + convs
+    z, t = torch.randn(K, 5, nz), 4 * torch.rand(K, 5)
+    fake = g(z, t)
+    assert fake.shape == (K, 5, L, L)
+    torch.testing.assert_close(fake, g.reference_forward(z, t), atol=2e-5, rtol=1e-4)
+    with torch.no_grad():  # models stay independent: changing model 1 leaves model 0 alone
+        for p in g.parameters():
+            p.view(K, -1)[1].add_(1.0)
+    torch.testing.assert_close(g(z, t)[0], fake[0], rtol=0, atol=0)

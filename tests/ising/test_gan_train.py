@@ -105,7 +105,10 @@ PHYSICS_MODELS = (
 )
 
 
-@pytest.mark.parametrize("extra", [(), PHYSICS_MODELS])
+CONV_GENERATOR = ("model.generator=conv", "model.generator_hidden=[4,4]", "train.engine=autograd")
+
+
+@pytest.mark.parametrize("extra", [(), PHYSICS_MODELS, CONV_GENERATOR])
 def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path, extra):
     case = load_case_study("ising")
     cfg = _config(small_ising, "train.group_size=2", *extra)
