@@ -28,6 +28,10 @@ from scigan.core.errors import ConfigError, InputError
 class RunDir:
     path: Path
 
+    def __post_init__(self) -> None:
+        # library users pass strings too: RunDir("runs/dna")
+        object.__setattr__(self, "path", Path(self.path))
+
     @property
     def config_file(self) -> Path:
         return self.path / "config.yaml"

@@ -56,3 +56,10 @@ def test_run_without_checkpoint_is_a_clear_error(tmp_path):
 
     with pytest.raises(InputError, match="has no checkpoint yet"):
         RunDir(tmp_path).load_last_checkpoint("cpu", "scigan train dna --run-dir x")
+
+
+def test_run_dir_accepts_a_string_path(tmp_path):
+    from scigan.core.rundir import RunDir
+
+    run = RunDir(str(tmp_path / "r"))
+    assert run.path == tmp_path / "r" and run.config_file == tmp_path / "r" / "config.yaml"
