@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.models import Discriminator, Generator
 from scigan.core.losses import bce_generator_loss
+from scigan.core.sampling import noise_batches
 from scigan.core.steps import descend, frozen
 
 
@@ -224,11 +225,10 @@ def generate(
     generator: Generator, n: int, seed: int, device: torch.device, batch: int = 1024
 ) -> np.ndarray:
     """n images (n, size, size) float32 in [0, 1] from a trained generator (eval mode)."""
-    rng = torch.Generator(device="cpu").manual_seed(seed)
     generator.eval()
-    out = []
-    for start in range(0, n, batch):
-        z = torch.randn(min(batch, n - start), generator.noise_dim, generator=rng).to(device)
-        out.append(generator(z)[:, 0].float().cpu().numpy())
+    out = [
+        generator(z)[:, 0].float().cpu().numpy()
+        for z in noise_batches(n, generator.noise_dim, seed, device, batch)
+    ]
     size = generator.image_size
     return np.concatenate(out) if out else np.zeros((0, size, size), dtype=np.float32)

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from scigan.core.losses import bce_discriminator_loss, bce_generator_loss
+from scigan.core.sampling import noise_batches
 from scigan.core.steps import descend, frozen
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import DnaDataset, one_hot, write_fasta
@@ -138,10 +139,9 @@ def generate(
     generator: Generator, n: int, seed: int, device: torch.device, batch: int = 8192
 ) -> np.ndarray:
     """n sequences (uint8 codes) from a trained generator, decoded by argmax per position."""
-    rng = torch.Generator(device="cpu").manual_seed(seed)
     generator.eval()
-    out = []
-    for start in range(0, n, batch):
-        z = torch.randn(min(batch, n - start), generator.noise_dim, generator=rng).to(device)
-        out.append(decode_argmax(generator(z)).cpu().numpy())
+    out = [
+        decode_argmax(generator(z)).cpu().numpy()
+        for z in noise_batches(n, generator.noise_dim, seed, device, batch)
+    ]
     return np.concatenate(out) if out else np.zeros((0, generator.window), dtype=np.uint8)
