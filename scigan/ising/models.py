@@ -136,6 +136,13 @@ def tau_of(temperature: Tensor) -> Tensor:
     return temperature - TC
 
 
+def conditional_tau(temperature: Tensor | None, dtype: torch.dtype, model: str) -> Tensor:
+    """tau (K, N) for a conditional model, which cannot run without the temperatures."""
+    if temperature is None:
+        raise ValueError(f"a conditional {model} needs the temperature of every sample")
+    return tau_of(temperature).to(dtype)
+
+
 class StackedGenerator(nn.Module):
     """K generators of Table 6. Per model: dense_weight (C, noise_dim, L*L) and dense_bias
     (C, L*L) are the Dense layer (Keras's kernel (noise_dim, L*L*C), its columns permuted);
@@ -206,9 +213,7 @@ class StackedGenerator(nn.Module):
         """Conditional models: z' = z (1 + g(tau)) + h(tau); unconditional: z."""
         if not self.conditional:
             return z
-        if temperature is None:
-            raise ValueError("a conditional generator needs the temperature of every sample")
-        tau = tau_of(temperature).unsqueeze(-1).to(z.dtype)  # (K, N, 1)
+        tau = conditional_tau(temperature, z.dtype, "generator").unsqueeze(-1)  # (K, N, 1)
         hidden = F.leaky_relu(
             torch.baddbmm(self.cond1_bias, tau, self.cond1_weight), self.leaky_slope
         )
@@ -285,9 +290,7 @@ class StackedMlpGenerator(nn.Module):
     def _layers(self, z: Tensor, temperature: Tensor | None, layer) -> Tensor:
         tau = None
         if self.conditional:
-            if temperature is None:
-                raise ValueError("a conditional generator needs the temperature of every sample")
-            tau = tau_of(temperature).unsqueeze(-1).to(z.dtype)
+            tau = conditional_tau(temperature, z.dtype, "generator").unsqueeze(-1)
         x = z
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
@@ -378,9 +381,7 @@ class StackedConvGenerator(nn.Module):
         K, N, L = z.shape[0], z.shape[1], self.L
         tau = None
         if self.conditional:
-            if temperature is None:
-                raise ValueError("a conditional generator needs the temperature of every sample")
-            tau = tau_of(temperature).to(z.dtype)  # (K, N)
+            tau = conditional_tau(temperature, z.dtype, "generator")  # (K, N)
             z = torch.cat([z, tau.unsqueeze(-1)], dim=-1)
         h = F.leaky_relu(torch.baddbmm(self.dense_bias, z, self.dense_weight), self.leaky_slope)
         # (K, N, C0 * L^2) -> (N, K, C0, L, L): channel-major like Keras's reshape of Table 6
@@ -478,9 +479,8 @@ class StackedCritic(nn.Module):
         K, N, P = x.shape[0], x.shape[1], self.L * self.L
         h = x.reshape(K, N, 1, P)
         if self.conditional:
-            if temperature is None:
-                raise ValueError("a conditional critic needs the temperature of every sample")
-            plane = tau_of(temperature).to(x.dtype)[..., None, None].expand(K, N, 1, P)
+            plane = conditional_tau(temperature, x.dtype, "critic")[..., None, None]
+            plane = plane.expand(K, N, 1, P)
             h = torch.cat([h, plane], dim=2)
         patches = _with_zero_site(h)[..., self.patches]  # (K, N, Cin, P, k^2)
         if self.conditional:
