@@ -26,8 +26,12 @@ from scigan.ising.config import IsingGanConfig, bundled_config, defaults_path
 __all__ = ["bundled_config", "defaults_path", "train", "sample", "evaluate"]
 
 DEFAULT_DATA = Path("data") / "ising" / "ising.h5"
-# Keys that may change when a run is resumed: where and how fast it runs, how long, how it logs.
-MAY_DIFFER = frozenset({"device", "num_threads", "train.steps", "train.epochs"})
+# Keys that may change when a run is resumed: where and how fast it runs, how long, how it logs,
+# and the generator average (it never feeds back into training; switched on at a resume, it
+# starts from the generator's weights there).
+MAY_DIFFER = frozenset(
+    {"device", "num_threads", "train.steps", "train.epochs", "train.generator_average"}
+)
 
 
 def _default_data() -> Path:

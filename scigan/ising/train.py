@@ -452,10 +452,13 @@ class IsingGanTask:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if self.generator_average is not None:
-            self.generator_average.load_state_dict(state["generator_average"])
         self.steps_done = int(state.get("steps_done", 0))
         self.generator.load_state_dict(state["generator"])
+        if self.generator_average is not None:
+            # a run resumed with the average newly switched on starts it from the weights here
+            self.generator_average.load_state_dict(
+                state.get("generator_average", state["generator"])
+            )
         self.critic.load_state_dict(state["critic"])
         self.step.load_state_dict(state["step"])
         for rng, s in zip(self.rngs, state["rngs"], strict=True):

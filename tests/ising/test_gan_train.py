@@ -260,3 +260,24 @@ def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, 
     assert _checkpoint(tmp_path / "old")["step"] == 3
     _, lattices = case.generate_lattices(RunDir(tmp_path / "old"), 2)
     assert lattices.shape[1] == 2
+
+
+def test_generator_average_switched_on_at_resume_starts_from_the_weights_there(
+    small_ising, tmp_path
+):
+    case = load_case_study("ising")
+    run = tmp_path / "run"
+    case.train(_config(small_ising, "train.group_size=3"), run, 3, False)
+    at_three = _checkpoint(run)["task"]["generator"]
+    case.train(
+        _config(small_ising, "train.group_size=3", "train.generator_average=0.5"), run, 4, False
+    )
+    state = _checkpoint(run)["task"]
+    for key, value in state["generator_average"].items():  # 0.5 step-3 weights + 0.5 step-4
+        torch.testing.assert_close(value, 0.5 * at_three[key] + 0.5 * state["generator"][key])
+    # and training itself is the same as a run that never had the average
+    case.train(_config(small_ising, "train.group_size=3"), tmp_path / "plain", None, False)
+    plain = _checkpoint(tmp_path / "plain")["task"]
+    for part in ("generator", "critic"):
+        for key, value in plain[part].items():
+            assert torch.equal(value, state[part][key]), (part, key)
