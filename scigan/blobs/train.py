@@ -24,7 +24,7 @@ from scigan.blobs.config import BlobsConfig
 from scigan.blobs.models import Discriminator, Generator
 from scigan.core.losses import bce_generator_loss
 from scigan.core.sampling import noise_batches
-from scigan.core.steps import descend, frozen
+from scigan.core.steps import OptimizerPair, descend, frozen
 
 
 def build_models(config: BlobsConfig, image_size: int = 32) -> tuple[Generator, Discriminator]:
@@ -60,7 +60,7 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return max(1, n_train // batch_size)
 
 
-class BlobGanStep:
+class BlobGanStep(OptimizerPair):
     """One thesis iteration with plain autograd and torch.optim.Adam."""
 
     def __init__(
@@ -114,13 +114,6 @@ class BlobGanStep:
             loss_g = bce_generator_loss(fake_logits.float())
             descend(self.opt_g, loss_g)
         return loss_d.detach(), loss_g.detach()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
 
 
 class BlobGanTask:

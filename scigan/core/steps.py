@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+
+class OptimizerPair:
+    """Checkpoint state of a step that keeps its two optimizers as `opt_g` and `opt_d`:
+    {"opt_g", "opt_d"}, each a torch.optim state dict (the format every engine writes)."""
+
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
 
 
 def descend(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from scigan.core.losses import bce_discriminator_loss, bce_generator_loss
 from scigan.core.sampling import noise_batches
-from scigan.core.steps import descend, frozen
+from scigan.core.steps import OptimizerPair, descend, frozen
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import DnaDataset, one_hot, write_fasta
 from scigan.dna.models import Discriminator, Generator, decode_argmax
@@ -33,7 +33,7 @@ def seeds(seed: int) -> dict[str, int]:
     return {name: int(s % (2**63)) for name, s in zip(names, states, strict=True)}
 
 
-class AutogradDnaGanStep:
+class AutogradDnaGanStep(OptimizerPair):
     """The reference step: plain autograd and torch.optim.Adam (the "autograd" engine)."""
 
     def __init__(
@@ -64,13 +64,6 @@ class AutogradDnaGanStep:
             loss_g = bce_generator_loss(d(g(z_g)))
             descend(self.opt_g, loss_g)
         return loss_d.detach(), loss_g.detach()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
 
 
 def make_step(config: DnaConfig, generator: nn.Module, discriminator: nn.Module):

@@ -31,7 +31,7 @@ from scigan.core.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from scigan.core.steps import descend, frozen, linear_decay, update_average
+from scigan.core.steps import OptimizerPair, descend, frozen, linear_decay, update_average
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.models import (
     StackedConvGenerator,
@@ -186,7 +186,7 @@ def augment_lattices(
     return x
 
 
-class WganGpStep:
+class WganGpStep(OptimizerPair):
     """One WGAN-GP step of K stacked GANs: critic_steps critic updates, one generator update."""
 
     def __init__(self, generator: Generator, critic: StackedCritic, cfg: IsingGanConfig):
@@ -232,13 +232,6 @@ class WganGpStep:
             "critic_total": total.detach(),
             "generator": loss_g.detach(),
         }
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
 
 
 class FusedWganGpStep(WganGpStep):

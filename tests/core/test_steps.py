@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from scigan.core.steps import descend, frozen, linear_decay, update_average
+from scigan.core.steps import OptimizerPair, descend, frozen, linear_decay, update_average
 
 
 def test_frozen_lets_gradients_through_but_not_into_weights():
@@ -41,3 +41,25 @@ def test_update_average_is_an_exponential_moving_average():
 def test_linear_decay_factors():
     assert [linear_decay(s, 4) for s in range(4)] == [1.0, 0.75, 0.5, 0.25]
     assert linear_decay(10, 4) == 0.25  # past the end: the last factor
+
+
+def test_optimizer_pair_state_round_trips_both_optimizers():
+    class Step(OptimizerPair):
+        def __init__(self, lr_g: float, lr_d: float):
+            self.g, self.d = nn.Linear(2, 2), nn.Linear(2, 1)
+            self.opt_g = torch.optim.Adam(self.g.parameters(), lr=lr_g)
+            self.opt_d = torch.optim.Adam(self.d.parameters(), lr=lr_d)
+
+    a = Step(1e-3, 1e-2)
+    descend(a.opt_g, a.g(torch.ones(3, 2)).sum())
+    descend(a.opt_d, a.d(torch.ones(3, 2)).sum())
+    b = Step(5.0, 5.0)
+    b.load_state_dict(a.state_dict())
+    assert set(a.state_dict()) == {"opt_g", "opt_d"}
+    assert b.opt_g.param_groups[0]["lr"] == 1e-3 and b.opt_d.param_groups[0]["lr"] == 1e-2
+    for name in ("opt_g", "opt_d"):
+        sa, sb = getattr(a, name).state_dict(), getattr(b, name).state_dict()
+        assert sorted(sa["state"]) == sorted(sb["state"]) == [0, 1]
+        for k in sa["state"]:
+            for key in ("step", "exp_avg", "exp_avg_sq"):
+                torch.testing.assert_close(sb["state"][k][key], sa["state"][k][key])
