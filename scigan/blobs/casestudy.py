@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 import numpy as np
 import torch
 
-import scigan
 from scigan.blobs.config import BlobsConfig, bundled_config, defaults_path
-from scigan.core.config import flatten, validate
+from scigan.core import runs
+from scigan.core.config import validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
+from scigan.core.runs import resumable_keys, run_info
 from scigan.core.trainer import LoopSettings, describe_stop, run_training
 
 __all__ = ["bundled_config", "defaults_path", "train", "sample", "evaluate"]
@@ -51,15 +51,8 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
             "use more images or a smaller --set train.batch_size",
         )
     run = RunDir(Path(run_dir))
-    info = {
-        "case_study": "blobs",
-        "scigan": scigan.__version__,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "data": dataset.meta,
-    }
-    may_differ = MAY_DIFFER | {k for k in flatten(config) if k.startswith(("log.", "evaluate."))}
-    resuming = run.start(config, info, may_differ)
+    may_differ = resumable_keys(config, MAY_DIFFER, ("log", "evaluate"))
+    resuming = run.start(config, run_info("blobs", dataset.meta), may_differ)
     task = BlobGanTask(cfg, dataset.train, device)
     spe = task.steps_per_epoch
     settings = LoopSettings(
@@ -86,12 +79,10 @@ def load_generator(run: RunDir, device: torch.device):
     """The trained generator of a run, from its last checkpoint (loaded weights_only)."""
     from scigan.blobs.train import build_models
 
-    cfg = validate(BlobsConfig, run.read_config())
-    size = int(run.read_info()["data"]["size"])
-    state = run.load_last_checkpoint(device, f"scigan train blobs --run-dir {run.path}")
-    generator, _ = build_models(cfg, size)
-    generator.load_state_dict(state["task"]["generator"])
-    return cfg, generator.to(device), int(state["step"])
+    def build(cfg: BlobsConfig, info: dict) -> torch.nn.Module:
+        return build_models(cfg, int(info["data"]["size"]))[0]
+
+    return runs.load_generator(run, device, "blobs", BlobsConfig, build)
 
 
 def sample(run_dir: Path, n: int, out: Path, seed: int | None) -> str:

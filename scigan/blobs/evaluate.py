@@ -22,10 +22,9 @@ import numpy as np
 
 from scigan.blobs.config import BlobsConfig
 from scigan.core.checkpoint import atomic_write_json
-from scigan.core.config import validate
-from scigan.core.device import resolve_device, set_threads
 from scigan.core.logs import read_jsonl, stage_printer
 from scigan.core.rundir import RunDir
+from scigan.core.runs import open_run
 
 TABLE_COLUMNS = (
     "peak_count_mean",
@@ -146,9 +145,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     started = time.perf_counter()
     say = stage_printer(progress)
 
-    cfg = validate(BlobsConfig, run.read_config())
-    set_threads(cfg.num_threads)
-    device = resolve_device(cfg.device)
+    cfg, device = open_run(run, BlobsConfig)
     _, generator, step = load_generator(run, device)
     data_path = Path(cfg.data.path)
     dataset = load_dataset(data_path)

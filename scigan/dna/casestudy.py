@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 import torch
 
-import scigan
-from scigan.core.config import flatten, validate
+from scigan.core import runs
+from scigan.core.config import validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.rundir import RunDir
+from scigan.core.runs import resumable_keys, run_info
 from scigan.core.trainer import LoopSettings, describe_stop, run_training
 from scigan.dna.config import DnaConfig, bundled_config, defaults_path
 
@@ -42,15 +42,7 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
     threads = set_threads(cfg.num_threads)
     dataset = load_dataset(Path(cfg.data.path))
     run = RunDir(Path(run_dir))
-    info = {
-        "case_study": "dna",
-        "scigan": scigan.__version__,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "data": dataset.meta,
-    }
-    may_differ = MAY_DIFFER | {k for k in flatten(config) if k.startswith("log.")}
-    resuming = run.start(config, info, may_differ)
+    resuming = run.start(config, run_info("dna", dataset.meta), resumable_keys(config, MAY_DIFFER))
     task = DnaGanTask(cfg, dataset, device)
     settings = LoopSettings(
         steps=cfg.train.steps,
@@ -73,12 +65,10 @@ def load_generator(run: RunDir, device: torch.device):
     """The trained generator of a run, from its last checkpoint (loaded weights_only)."""
     from scigan.dna.train import build_models
 
-    cfg = validate(DnaConfig, run.read_config())
-    window = int(run.read_info()["data"]["window"])
-    state = run.load_last_checkpoint(device, f"scigan train dna --run-dir {run.path}")
-    generator, _ = build_models(cfg, window)
-    generator.load_state_dict(state["task"]["generator"])
-    return cfg, generator.to(device), int(state["step"])
+    def build(cfg: DnaConfig, info: dict) -> torch.nn.Module:
+        return build_models(cfg, int(info["data"]["window"]))[0]
+
+    return runs.load_generator(run, device, "dna", DnaConfig, build)
 
 
 def sample(run_dir: Path, n: int, out: Path, seed: int | None) -> str:

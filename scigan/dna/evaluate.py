@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 
 from scigan.core.checkpoint import atomic_write_json
-from scigan.core.config import validate
-from scigan.core.device import resolve_device, set_threads
 from scigan.core.logs import read_jsonl, stage_printer
 from scigan.core.rundir import RunDir
+from scigan.core.runs import open_run
 from scigan.dna.config import DnaConfig
 
 TABLE_COLUMNS = (
@@ -86,9 +85,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     started = time.perf_counter()
     say = stage_printer(progress)
 
-    cfg = validate(DnaConfig, run.read_config())
-    set_threads(cfg.num_threads)
-    device = resolve_device(cfg.device)
+    cfg, device = open_run(run, DnaConfig)
     _, generator, step = load_generator(run, device)
     dataset = load_dataset(Path(cfg.data.path))
     if len(dataset.heldout.codes) == 0:

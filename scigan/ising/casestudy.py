@@ -8,18 +8,17 @@ resumes on its own; metrics.json and figures/ from `scigan evaluate`.
 
 from __future__ import annotations
 
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-import scigan
-from scigan.core.config import flatten, validate
+from scigan.core.config import validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
+from scigan.core.runs import resumable_keys, run_info
 from scigan.core.trainer import LoopSettings, describe_stop, run_training
 from scigan.ising.config import IsingGanConfig, bundled_config, defaults_path
 
@@ -76,16 +75,8 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
     threads = set_threads(cfg.num_threads)
     data = load_data(Path(cfg.data.path), cfg.data.heldout_fraction, cfg.data.temperatures)
     run = RunDir(Path(run_dir))
-    info = {
-        "case_study": "ising",
-        "scigan": scigan.__version__,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "data": data.meta,
-        "temperatures": [float(t) for t in data.temperatures],
-    }
-    may_differ = MAY_DIFFER | {k for k in flatten(config) if k.startswith("log.")}
-    resuming = run.start(config, info, may_differ)
+    info = run_info("ising", data.meta, temperatures=[float(t) for t in data.temperatures])
+    resuming = run.start(config, info, resumable_keys(config, MAY_DIFFER))
     steps = total_steps(cfg, data.meta["n_train"])
     settings = LoopSettings(
         steps=steps,

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from scigan.core.checkpoint import atomic_write_json
-from scigan.core.config import validate
 from scigan.core.logs import read_jsonl, stage_printer
 from scigan.core.rundir import RunDir
+from scigan.core.runs import open_run
 from scigan.ising import observables
 from scigan.ising.config import IsingGanConfig
 
@@ -184,7 +184,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     started = time.perf_counter()
     say = stage_printer(progress)
 
-    cfg = validate(IsingGanConfig, run.read_config())
+    cfg, _ = open_run(run, IsingGanConfig)
     data = load_data(Path(cfg.data.path), cfg.data.heldout_fraction, cfg.data.temperatures)
     n_heldout = data.heldout.shape[1]
     n = min(n or cfg.evaluate.n_samples or n_heldout, n_heldout)
