@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from scigan.core.config import StrictModel, bundled_recipe, package_file
+from scigan.core.config import RunConfig, StrictModel, bundled_recipe, package_file
 
 
 class DataConfig(StrictModel):
@@ -69,10 +69,7 @@ class EvaluateConfig(StrictModel):
     encoder: EncoderConfig
 
 
-class BlobsConfig(StrictModel):
-    seed: int
-    device: str
-    num_threads: int
+class BlobsConfig(RunConfig):
     data: DataConfig
     model: ModelConfig
     train: TrainConfig

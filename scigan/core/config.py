@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from scigan.core.errors import ConfigError
 
@@ -23,6 +23,25 @@ class StrictModel(BaseModel):
     """Base of every case study's config sections: unknown keys are validation errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class RunConfig(StrictModel):
+    """The top level every case study's config shares; each adds its own sections (data,
+    model, train, log, evaluate)."""
+
+    seed: int
+    device: str
+    num_threads: int
+
+
+class StepLogConfig(StrictModel):
+    """The `log` section of a case study whose training length is counted in steps."""
+
+    every: PositiveInt
+    checkpoint_every: PositiveInt
+    sample_every: int = Field(ge=0)
+    sample_count: PositiveInt
+    tensorboard: bool
 
 
 def package_file(package: str, *parts: str) -> Path:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from scigan.core.config import StrictModel, bundled_recipe, package_file
+from scigan.core.config import RunConfig, StepLogConfig, StrictModel, bundled_recipe, package_file
 
 
 class DataConfig(StrictModel):
@@ -34,14 +34,6 @@ class TrainConfig(StrictModel):
     engine: Literal["fused", "autograd"]
 
 
-class LogConfig(StrictModel):
-    every: PositiveInt
-    checkpoint_every: PositiveInt
-    sample_every: int = Field(ge=0)
-    sample_count: PositiveInt
-    tensorboard: bool
-
-
 class EvaluateConfig(StrictModel):
     n_samples: PositiveInt | None
     kmer_sizes: list[PositiveInt]
@@ -52,14 +44,11 @@ class EvaluateConfig(StrictModel):
     markov_pseudocount: float = Field(ge=0)
 
 
-class DnaConfig(StrictModel):
-    seed: int
-    device: str
-    num_threads: int
+class DnaConfig(RunConfig):
     data: DataConfig
     model: ModelConfig
     train: TrainConfig
-    log: LogConfig
+    log: StepLogConfig
     evaluate: EvaluateConfig
 
 

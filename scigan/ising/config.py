@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from scigan.core.config import StrictModel, bundled_recipe, package_file
+from scigan.core.config import RunConfig, StepLogConfig, StrictModel, bundled_recipe, package_file
 
 AUGMENTATIONS = ("flip", "translate", "dihedral")
 
@@ -58,27 +58,16 @@ class TrainConfig(StrictModel):
     engine: Literal["fused", "autograd"]
 
 
-class LogConfig(StrictModel):
-    every: PositiveInt
-    checkpoint_every: PositiveInt
-    sample_every: int = Field(ge=0)
-    sample_count: PositiveInt
-    tensorboard: bool
-
-
 class EvaluateConfig(StrictModel):
     n_samples: PositiveInt | None
     loss_window: PositiveInt
 
 
-class IsingGanConfig(StrictModel):
-    seed: int
-    device: str
-    num_threads: int
+class IsingGanConfig(RunConfig):
     data: DataConfig
     model: ModelConfig
     train: TrainConfig
-    log: LogConfig
+    log: StepLogConfig
     evaluate: EvaluateConfig
 
 
