@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,30 +55,32 @@ class AutoEncoder(nn.Module):
         return self.decoder(h)
 
 
-def encoder_key(
-    data_sha256: str,
-    image_size: int,
-    features: int,
-    epochs: int,
-    n_images: int,
-    batch_size: int,
-    lr: float,
-    seed: int,
-) -> str:
-    """What determines the encoder's weights, hashed: its file name and identity."""
-    spec = dict(
-        arch=ARCH_VERSION,
-        data=data_sha256,
-        size=image_size,
-        features=features,
-        epochs=epochs,
-        n_images=n_images,
-        batch=batch_size,
-        lr=lr,
-        seed=seed,
-        torch=torch.__version__,
-    )
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class EncoderSpec:
+    """How the encoder is trained: with the data, everything that determines its weights."""
+
+    features: int
+    epochs: int
+    n_images: int
+    batch_size: int
+    lr: float
+    seed: int
+
+    def key(self, data_sha256: str, image_size: int) -> str:
+        """What determines the encoder's weights, hashed: its file name and identity."""
+        spec = dict(
+            arch=ARCH_VERSION,
+            data=data_sha256,
+            size=image_size,
+            features=self.features,
+            epochs=self.epochs,
+            n_images=self.n_images,
+            batch=self.batch_size,
+            lr=self.lr,
+            seed=self.seed,
+            torch=torch.__version__,
+        )
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def weights_hash(model: nn.Module) -> str:
@@ -88,35 +91,27 @@ def weights_hash(model: nn.Module) -> str:
     return h.hexdigest()
 
 
-def train_encoder(
-    images: np.ndarray,
-    features: int = 64,
-    epochs: int = 8,
-    n_images: int = 4000,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    seed: int = 0,
-) -> tuple[AutoEncoder, float]:
+def train_encoder(images: np.ndarray, spec: EncoderSpec) -> tuple[AutoEncoder, float]:
     """Train on one thread from `seed` (mean squared reconstruction error, Adam); returns the
     model and its final-epoch training MSE."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        pick = rng.choice(len(images), min(n_images, len(images)), replace=False)
+        rng = np.random.default_rng(np.random.SeedSequence(spec.seed))
+        pick = rng.choice(len(images), min(spec.n_images, len(images)), replace=False)
         x = torch.from_numpy(np.ascontiguousarray(images[np.sort(pick)], dtype=np.float32))[:, None]
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         torch_state = torch.get_rng_state()
         torch.manual_seed(int(rng.integers(2**62)))
-        model = AutoEncoder(images.shape[-1], features)
+        model = AutoEncoder(images.shape[-1], spec.features)
         torch.set_rng_state(torch_state)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
         loss_sum = 0.0
-        for _ in range(epochs):
+        for _ in range(spec.epochs):
             order = torch.randperm(len(x), generator=gen)
             loss_sum, batches = 0.0, 0
-            for start in range(0, len(x), batch_size):
-                batch = x[order[start : start + batch_size]]
+            for start in range(0, len(x), spec.batch_size):
+                batch = x[order[start : start + spec.batch_size]]
                 loss = torch.mean((model(batch) - batch) ** 2)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -130,21 +125,13 @@ def train_encoder(
 
 
 def load_or_train_encoder(
-    cache_dir: Path,
-    data_sha256: str,
-    train_images: np.ndarray,
-    features: int,
-    epochs: int,
-    n_images: int,
-    batch_size: int,
-    lr: float,
-    seed: int,
+    cache_dir: Path, data_sha256: str, train_images: np.ndarray, spec: EncoderSpec
 ) -> tuple[AutoEncoder, dict]:
-    """The encoder for this data set and config: loaded from `cache_dir` if trained before."""
+    """The encoder for this data set and spec: loaded from `cache_dir` if trained before."""
     size = int(train_images.shape[-1])
-    key = encoder_key(data_sha256, size, features, epochs, n_images, batch_size, lr, seed)
+    key = spec.key(data_sha256, size)
     path = Path(cache_dir) / f"encoder-{key}.pt"
-    model = AutoEncoder(size, features)
+    model = AutoEncoder(size, spec.features)
     if path.is_file():
         state = load_checkpoint(path)
         model.load_state_dict(state["weights"])
@@ -152,15 +139,15 @@ def load_or_train_encoder(
         info = dict(state["info"])
         info["loaded_from_cache"] = True
     else:
-        model, mse = train_encoder(train_images, features, epochs, n_images, batch_size, lr, seed)
+        model, mse = train_encoder(train_images, spec)
         info = {
             "key": key,
             "train_mse": mse,
             "weights_sha256": weights_hash(model),
-            "features": features,
-            "epochs": epochs,
-            "n_images": n_images,
-            "seed": seed,
+            "features": spec.features,
+            "epochs": spec.epochs,
+            "n_images": spec.n_images,
+            "seed": spec.seed,
         }
         save_checkpoint(path, {"weights": model.state_dict(), "info": info})
         info = dict(info, loaded_from_cache=False)

@@ -138,7 +138,7 @@ def baseline_sets(dataset, n: int, rng: np.random.Generator) -> dict[str, np.nda
 def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     from scigan.blobs.casestudy import load_generator
     from scigan.blobs.data import load_dataset
-    from scigan.blobs.encoder import load_or_train_encoder
+    from scigan.blobs.encoder import EncoderSpec, load_or_train_encoder
     from scigan.blobs.metrics import peak_counts
     from scigan.blobs.train import generate, seeds
 
@@ -161,16 +161,9 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
 
     enc = cfg.evaluate.encoder
     say("feature encoder (trained once per data set, then reused)")
+    spec = EncoderSpec(**enc.model_dump(), seed=0)
     encoder, encoder_info = load_or_train_encoder(
-        data_path.parent,
-        dataset.meta["sha256"],
-        dataset.train,
-        enc.features,
-        enc.epochs,
-        enc.n_images,
-        enc.batch_size,
-        enc.lr,
-        seed=0,
+        data_path.parent, dataset.meta["sha256"], dataset.train, spec
     )
     say(f"metrics for {', '.join(sets)}")
     ref = Reference(dataset.train, dataset.heldout, n, cfg, rng, encoder)

@@ -6,7 +6,7 @@ import pytest
 
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.data import build_dataset
-from scigan.blobs.encoder import encode, load_or_train_encoder, weights_hash
+from scigan.blobs.encoder import EncoderSpec, encode, load_or_train_encoder, weights_hash
 from scigan.blobs.evaluate import Reference, baseline_sets, evaluate_sets, metrics_table
 from scigan.cli import main
 from scigan.core.config import validate
@@ -22,10 +22,10 @@ def _cfg(*sets: str) -> BlobsConfig:
 
 def test_encoder_is_deterministic_and_reused(tmp_path: Path):
     d = build_dataset(64, 8, size=16, seed=0)
-    args = dict(features=8, epochs=1, n_images=64, batch_size=32, lr=1e-3, seed=0)
-    a, info_a = load_or_train_encoder(tmp_path / "a", d.meta["sha256"], d.train, **args)
-    b, info_b = load_or_train_encoder(tmp_path / "b", d.meta["sha256"], d.train, **args)
-    c, info_c = load_or_train_encoder(tmp_path / "a", d.meta["sha256"], d.train, **args)
+    spec = EncoderSpec(features=8, epochs=1, n_images=64, batch_size=32, lr=1e-3, seed=0)
+    a, info_a = load_or_train_encoder(tmp_path / "a", d.meta["sha256"], d.train, spec)
+    b, info_b = load_or_train_encoder(tmp_path / "b", d.meta["sha256"], d.train, spec)
+    c, info_c = load_or_train_encoder(tmp_path / "a", d.meta["sha256"], d.train, spec)
     assert weights_hash(a) == weights_hash(b) == weights_hash(c) == info_a["weights_sha256"]
     assert (info_a["loaded_from_cache"], info_c["loaded_from_cache"]) == (False, True)
     assert info_a["key"] == info_c["key"]
@@ -35,7 +35,8 @@ def test_encoder_is_deterministic_and_reused(tmp_path: Path):
 def test_sets_of_real_images_copies_and_baselines(tmp_path: Path):
     d = build_dataset(300, 300, size=16, seed=0)
     cfg = _cfg(*ENCODER, "evaluate.kd_subset_size=100")
-    encoder, _ = load_or_train_encoder(tmp_path, d.meta["sha256"], d.train, 16, 1, 64, 32, 1e-3, 0)
+    spec = EncoderSpec(features=16, epochs=1, n_images=64, batch_size=32, lr=1e-3, seed=0)
+    encoder, _ = load_or_train_encoder(tmp_path, d.meta["sha256"], d.train, spec)
     rng = np.random.default_rng(0)
     ref = Reference(d.train, d.heldout, 300, cfg, rng, encoder)
     sets = {"train": d.train, "heldout": d.heldout, **baseline_sets(d, 300, rng)}
