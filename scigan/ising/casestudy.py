@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -116,8 +117,18 @@ def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) ->
     )
 
 
-def load_generators(run: RunDir, device: torch.device):
-    """[(temperatures, indices, generator, step)] for each trained group of a run."""
+class TrainedGroup(NamedTuple):
+    """One trained group of a run, as sampling and evaluation use it."""
+
+    temperatures: np.ndarray
+    indices: np.ndarray  # the temperatures' indices in the data set
+    generator: torch.nn.Module
+    step: int
+    averaged: bool  # the generator holds the run's weight average (train.generator_average)
+
+
+def load_generators(run: RunDir, device: torch.device) -> tuple[IsingGanConfig, list[TrainedGroup]]:
+    """The run's config and its trained groups, from their last checkpoints."""
     from scigan.ising.train import build_models
 
     cfg = validate(IsingGanConfig, run.read_config())
@@ -136,26 +147,34 @@ def load_generators(run: RunDir, device: torch.device):
         K = 1 if cfg.model.conditional else len(members)
         generator, _ = build_models(cfg, K, L)
         # the averaged weights when the run keeps them (train.generator_average)
-        weights = state["task"].get("generator_average", state["task"]["generator"])
-        generator.load_state_dict(weights)
-        out.append(
-            (temperatures[members], indices[members], generator.to(device), int(state["step"]))
-        )
+        averaged = "generator_average" in state["task"]
+        generator.load_state_dict(state["task"]["generator_average" if averaged else "generator"])
+        generator = generator.to(device)
+        step = int(state["step"])
+        out.append(TrainedGroup(temperatures[members], indices[members], generator, step, averaged))
     return cfg, out
 
 
 def generate_lattices(
-    run: RunDir, n: int, seed: int | None = None, temperatures: list[float] | None = None
+    run: RunDir,
+    n: int,
+    seed: int | None = None,
+    temperatures: list[float] | None = None,
+    loaded: tuple[IsingGanConfig, list[TrainedGroup]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(temperatures, lattices (T, n, L, L) int8) from a trained run. Per-temperature runs give
-    their grid; a conditional run any temperatures (default: its grid)."""
+    """(temperatures, lattices (T, n, L, L) int8) from a trained run (or from its `loaded`
+    generators). Per-temperature runs give their grid; a conditional run any temperatures
+    (default: its grid)."""
     from scigan.ising.train import CONDITIONAL_INDEX, generate, stream_seeds
 
-    cfg, groups = load_generators(run, resolve_device(run.read_config()["device"]))
+    if loaded is None:
+        loaded = load_generators(run, resolve_device(run.read_config()["device"]))
+    cfg, groups = loaded
     base = cfg.seed if seed is None else seed
     if cfg.model.conditional:
-        temps, _, generator, _ = groups[0]
-        temps = np.asarray(temperatures if temperatures is not None else temps, dtype=float)
+        generator = groups[0].generator
+        temps = temperatures if temperatures is not None else groups[0].temperatures
+        temps = np.asarray(temps, dtype=float)
         device = next(generator.parameters()).device
         lattices = []
         for k, t in enumerate(temps):
@@ -169,11 +188,11 @@ def generate_lattices(
             "train a conditional run (--config conditional) for other temperatures",
         )
     all_t, all_x = [], []
-    for temps, indices, generator, _ in groups:
-        device = next(generator.parameters()).device
-        seeds = [stream_seeds(base, int(i))["sample"] for i in indices]
-        all_x.append(generate(generator, n, seeds, device))
-        all_t.append(temps)
+    for group in groups:
+        device = next(group.generator.parameters()).device
+        seeds = [stream_seeds(base, int(i))["sample"] for i in group.indices]
+        all_x.append(generate(group.generator, n, seeds, device))
+        all_t.append(group.temperatures)
     return np.concatenate(all_t), np.concatenate(all_x)
 
 

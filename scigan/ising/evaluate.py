@@ -178,18 +178,19 @@ def final_losses(run: RunDir, temperatures: np.ndarray, window: int, conditional
 
 
 def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
-    from scigan.ising.casestudy import generate_lattices
+    from scigan.ising.casestudy import generate_lattices, load_generators
     from scigan.ising.train import load_data
 
     started = time.perf_counter()
     say = stage_printer(progress)
 
-    cfg, _ = open_run(run, IsingGanConfig)
+    cfg, device = open_run(run, IsingGanConfig)
     data = load_data(Path(cfg.data.path), cfg.data.heldout_fraction, cfg.data.temperatures)
     n_heldout = data.heldout.shape[1]
     n = min(n or cfg.evaluate.n_samples or n_heldout, n_heldout)
     say(f"generating {n} lattices at each of {len(data.temperatures)} temperatures")
-    temps, generated = generate_lattices(run, n)
+    loaded = load_generators(run, device)
+    temps, generated = generate_lattices(run, n, loaded=loaded)
     interval = int(data.meta["parameters"]["interval"])
     say("exact finite-lattice values")
     exact = exact_values(data.L, data.temperatures)
@@ -220,6 +221,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         "n_per_temperature": n,
         "L": data.L,
         "bar": BAR,
+        "generator": generator_summary(loaded[1], cfg.train.generator_average),
         "summary": {
             "max_abs_d_abs_m": max(abs(r["generated_vs_mc"]["d_abs_m"]) for r in rows),
             "max_abs_d_e": max(abs(r["generated_vs_mc"]["d_e"]) for r in rows),
@@ -246,6 +248,8 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "equilibrium at every T and is reported only as the thesis's Fig. 11a",
             "passes": f"|d<|m|>| <= {BAR['abs_m']}, |d e| <= {BAR['e']}, c and chi within "
             "20 % of Monte Carlo",
+            "generator": "steps trained (one per group of GANs) and the weights sampled: "
+            "'average' (the exponential moving average of train.generator_average) or 'raw'",
             "passes_within_noise": f"each of those errors within the bar or within "
             f"{NOISE_SIGMAS:g} standard errors of the difference (jackknife errors of both "
             "sets in quadrature): the bar is finer than 2,000 lattices resolve at some "
@@ -258,12 +262,26 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
     from scigan.ising.gan_figures import write_figures
 
     figures = write_figures(run.figures_dir, rows)
+    g = result["generator"]
+    steps = "/".join(str(s) for s in g["steps"])
     return (
-        f"{run.metrics_file} ({n} lattices per temperature, {result['seconds']:.1f} s)\n"
+        f"{run.metrics_file} ({n} lattices per temperature from step {steps}, {g['weights']} "
+        f"weights, {result['seconds']:.1f} s)\n"
         + error_table(rows)
         + "\nfigures: "
         + ", ".join(str(f) for f in figures)
     )
+
+
+def generator_summary(groups, decay: float) -> dict:
+    """The checkpoint steps evaluated and whether their weights were the running average."""
+    averaged = {g.averaged for g in groups}
+    weights = "mixed" if len(averaged) > 1 else ("average" if averaged.pop() else "raw")
+    return {
+        "steps": sorted({g.step for g in groups}),
+        "weights": weights,
+        "average_decay": decay if weights != "raw" else None,
+    }
 
 
 def error_table(rows: list[dict]) -> str:

@@ -9,6 +9,7 @@ from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.ising.evaluate import (
     compare,
     exact_values,
+    generator_summary,
     histogram_distances,
     lattice_physics,
     temperature_metrics,
@@ -117,6 +118,7 @@ def test_evaluate_writes_metrics_and_figures(small_ising, tmp_path):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert [r["temperature"] for r in metrics["per_temperature"]] == [1.0, 2.0, 3.0]
     assert metrics["n_per_temperature"] == 32  # the held-out count, 20 % of 160
+    assert metrics["generator"] == {"steps": [3], "weights": "raw", "average_decay": None}
     row = metrics["per_temperature"][1]
     for part in ("generated", "mc", "floor", "exact", "generated_vs_mc", "losses"):
         assert part in row
@@ -132,3 +134,21 @@ def test_evaluate_writes_metrics_and_figures(small_ising, tmp_path):
     case.sample(tmp_path / "run", 7, tmp_path / "s.npz", None)
     saved = np.load(tmp_path / "s.npz")
     assert saved["spins"].shape == (3, 7, 4, 4)
+
+
+def test_generator_summary_names_the_weights_evaluated():
+    from scigan.ising.casestudy import TrainedGroup
+
+    def group(step: int, averaged: bool) -> TrainedGroup:
+        return TrainedGroup(np.zeros(1), np.zeros(1), None, step, averaged)
+
+    assert generator_summary([group(5, True), group(5, True)], 0.99) == {
+        "steps": [5],
+        "weights": "average",
+        "average_decay": 0.99,
+    }
+    assert generator_summary([group(4, True), group(5, False)], 0.99) == {
+        "steps": [4, 5],
+        "weights": "mixed",
+        "average_decay": 0.99,
+    }

@@ -237,7 +237,8 @@ def test_generator_average_and_linear_schedule(small_ising, tmp_path):
 
     _, groups = case.load_generators(RunDir(tmp_path / "avg"), torch.device("cpu"))
     saved = _checkpoint(tmp_path / "avg")["task"]["generator_average"]
-    for key, value in groups[0][2].state_dict().items():
+    assert groups[0].averaged and groups[0].step == 4
+    for key, value in groups[0].generator.state_dict().items():
         assert torch.equal(value, saved[key])
 
 
