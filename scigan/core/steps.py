@@ -53,7 +53,11 @@ def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
         a.lerp_(w, 1.0 - decay)
 
 
-def linear_decay(step: int, total: int) -> float:
-    """Learning-rate factor of step `step` (0-based) of `total`: 1 at the first, 1/total at
-    the last (never 0: the last update still moves)."""
-    return 1.0 - min(step, total - 1) / total
+def linear_decay(step: int, total: int, start: int = 0) -> float:
+    """Learning-rate factor of step `step` (0-based) of `total`: 1 up to step `start`, then
+    falling linearly to 1/(total - start) at the last step (never 0: the last update still
+    moves). Constant-then-linear is the usual GAN schedule (e.g. CycleGAN's)."""
+    if step < start:
+        return 1.0
+    span = total - start
+    return 1.0 - min(step - start, span - 1) / span

@@ -53,6 +53,7 @@ class TrainConfig(StrictModel):
     adam_eps: float = Field(gt=0)
     same_real_batch: bool
     lr_schedule: Literal["constant", "linear"]
+    lr_decay_start: int = Field(ge=0)
     generator_average: float = Field(ge=0, lt=1)
     group_size: PositiveInt
     engine: Literal["fused", "autograd"]

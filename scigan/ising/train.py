@@ -376,6 +376,13 @@ class IsingGanTask:
         self.flip = "flip" in augment
         self.step = make_step(cfg, self.generator, self.critic)
         self.steps_done, self.total_steps = 0, total_steps(cfg, int(train.shape[1]))
+        t = cfg.train
+        if t.lr_schedule == "linear" and t.lr_decay_start >= self.total_steps:
+            raise ConfigError(
+                f"train.lr_decay_start {t.lr_decay_start} is not before the run's last step "
+                f"({self.total_steps} steps): the rates would never decay",
+                "set train.lr_decay_start below the number of steps (0: decay from the start)",
+            )
         self.generator_average = None
         if cfg.train.generator_average > 0:
             self.generator_average = copy.deepcopy(self.generator).requires_grad_(False)
@@ -417,7 +424,7 @@ class IsingGanTask:
         if self.conditional:
             t_real = self.t_grid.to(self.device)[idx // self.n_per_t]
         if self.cfg.train.lr_schedule == "linear":
-            factor = linear_decay(self.steps_done, self.total_steps)
+            factor = linear_decay(self.steps_done, self.total_steps, self.cfg.train.lr_decay_start)
             t = self.cfg.train
             for opt, lr in ((self.step.opt_g, t.lr_generator), (self.step.opt_d, t.lr_critic)):
                 for group in opt.param_groups:

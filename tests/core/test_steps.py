@@ -41,6 +41,7 @@ def test_update_average_is_an_exponential_moving_average():
 def test_linear_decay_factors():
     assert [linear_decay(s, 4) for s in range(4)] == [1.0, 0.75, 0.5, 0.25]
     assert linear_decay(10, 4) == 0.25  # past the end: the last factor
+    assert [linear_decay(s, 6, start=2) for s in range(7)] == [1, 1, 1, 0.75, 0.5, 0.25, 0.25]
 
 
 def test_optimizer_pair_state_round_trips_both_optimizers():

@@ -255,6 +255,7 @@ def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, 
     for key in ("generator", "generator_hidden", "critic_pool", "critic_physics_features"):
         del saved["model"][key]
     del saved["train"]["generator_average"], saved["train"]["lr_schedule"]
+    del saved["train"]["lr_decay_start"]
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(saved))
     assert RunDir(tmp_path / "old").read_config() == cfg
     case.train(_config(small_ising, "train.steps=3"), tmp_path / "old", None, False)
@@ -282,3 +283,14 @@ def test_generator_average_switched_on_at_resume_starts_from_the_weights_there(
     for part in ("generator", "critic"):
         for key, value in plain[part].items():
             assert torch.equal(value, state[part][key]), (part, key)
+
+
+def test_linear_schedule_from_a_later_step(small_ising):
+    a = _task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=2")
+    rates = []
+    for _ in range(4):  # 4 steps: constant for steps 0-2, then half for the last
+        a.train_step()
+        rates.append(a.step.opt_g.param_groups[0]["lr"])
+    assert rates == pytest.approx([1e-4, 1e-4, 1e-4, 0.5e-4])
+    with pytest.raises(ConfigError, match="lr_decay_start 4 is not before"):
+        _task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=4")
