@@ -180,7 +180,8 @@ def generate_lattices(
         for k, t in enumerate(temps):
             s = stream_seeds(base, CONDITIONAL_INDEX + 1 + k)["sample"]
             tt = torch.full((1, n), float(t))
-            lattices.append(generate(generator, n, [s], device, tt)[0])
+            fold = cfg.model.sign_fold
+            lattices.append(generate(generator, n, [s], device, tt, sign_fold=fold)[0])
         return temps, np.stack(lattices)
     if temperatures is not None:
         raise InputError(
@@ -191,7 +192,7 @@ def generate_lattices(
     for group in groups:
         device = next(group.generator.parameters()).device
         seeds = [stream_seeds(base, int(i))["sample"] for i in group.indices]
-        all_x.append(generate(group.generator, n, seeds, device))
+        all_x.append(generate(group.generator, n, seeds, device, sign_fold=cfg.model.sign_fold))
         all_t.append(group.temperatures)
     return np.concatenate(all_t), np.concatenate(all_x)
 

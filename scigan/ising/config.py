@@ -36,6 +36,7 @@ class ModelConfig(StrictModel):
     padding: Literal["zeros", "circular"]
     output: Literal["tanh", "linear"]
     straight_through: bool
+    sign_fold: bool
     leaky_slope: float = Field(ge=0)
     conditional: bool
     condition_hidden: PositiveInt

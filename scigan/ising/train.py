@@ -173,6 +173,14 @@ def symmetry_permutations(L: int, augment: list[str]) -> Tensor:
     return torch.stack(perms)
 
 
+def fold_sign(x: Tensor) -> Tensor:
+    """Each lattice of x (..., L, L) flipped to magnetization >= 0 (sum 0: unchanged). The
+    Hamiltonian is symmetric under a global flip, so folding loses nothing; gradients flow
+    through x times its lattice's sign."""
+    sign = torch.where(x.sum(dim=(-2, -1), keepdim=True) >= 0, 1.0, -1.0).to(x.dtype)
+    return x * sign
+
+
 def augment_lattices(
     x: Tensor, perm_choice: Tensor | None, perms: Tensor | None, flip: Tensor | None
 ) -> Tensor:
@@ -193,11 +201,16 @@ class WganGpStep(OptimizerPair):
         t = cfg.train
         self.generator, self.critic = generator, critic
         self.critic_steps, self.gp_weight = t.critic_steps, t.gp_weight
+        self.sign_fold = cfg.model.sign_fold
         device = next(generator.parameters()).device
         fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
         kw = dict(betas=tuple(t.adam_betas), eps=t.adam_eps, **fused)
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=t.lr_generator, **kw)
         self.opt_d = torch.optim.Adam(critic.parameters(), lr=t.lr_critic, **kw)
+
+    def fold(self, lattices: Tensor) -> Tensor:
+        """What the critic sees of generated lattices: folded to m >= 0 with model.sign_fold."""
+        return fold_sign(lattices) if self.sign_fold else lattices
 
     def __call__(
         self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
@@ -210,7 +223,7 @@ class WganGpStep(OptimizerPair):
         draws = real.shape[1]
         with torch.no_grad():
             t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
-            fakes = G(z[:, : n * B], t_fake)
+            fakes = self.fold(G(z[:, : n * B], t_fake))
         for j in range(n):
             x = real[:, j % draws]
             tj = None if t_real is None else t_real[:, j % draws]
@@ -224,7 +237,7 @@ class WganGpStep(OptimizerPair):
             descend(self.opt_d, total)
         with frozen(D):
             tg = None if t_real is None else t_real[:, 0]
-            loss_g = wasserstein_generator_loss(D(G(z[:, n * B :], tg), tg))
+            loss_g = wasserstein_generator_loss(D(self.fold(G(z[:, n * B :], tg)), tg))
             descend(self.opt_g, loss_g)
         return {
             "critic_wasserstein": wasserstein.detach(),
@@ -251,7 +264,7 @@ class FusedWganGpStep(WganGpStep):
         A, b = G.affine_map()
         with torch.no_grad():
             t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
-            fakes = G.from_affine(A.detach(), b.detach(), z[:, : n * B], t_fake)
+            fakes = self.fold(G.from_affine(A.detach(), b.detach(), z[:, : n * B], t_fake))
             K = real.shape[0]
             weights = torch.cat(
                 [torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B), torch.zeros(K, B)],
@@ -275,7 +288,7 @@ class FusedWganGpStep(WganGpStep):
                 self.opt_d.step()
             total = wasserstein + penalty
             tg = None if t_real is None else t_real[:, 0]
-        fake = G.from_affine(A, b, z[:, n * B :], tg)
+        fake = self.fold(G.from_affine(A, b, z[:, n * B :], tg))
         with torch.no_grad():
             record = fs.critic_forward(D, fake.detach(), tg)
             loss_g = wasserstein_generator_loss(record.scores)
@@ -374,6 +387,12 @@ class IsingGanTask:
         if "translate" in augment or "dihedral" in augment:
             self.perms = symmetry_permutations(L, augment).to(device)
         self.flip = "flip" in augment
+        if self.flip and cfg.model.sign_fold:
+            raise ConfigError(
+                "data.augment flip does nothing with model.sign_fold: every lattice is folded "
+                "to m >= 0 before the critic sees it",
+                "drop flip from data.augment (sampling still gives both signs)",
+            )
         self.step = make_step(cfg, self.generator, self.critic)
         self.steps_done, self.total_steps = 0, total_steps(cfg, int(train.shape[1]))
         t = cfg.train
@@ -420,6 +439,8 @@ class IsingGanTask:
         real = augment_lattices(
             real, r.get("perm"), self.perms, r["flip"].float() if "flip" in r else None
         )
+        if self.cfg.model.sign_fold:
+            real = fold_sign(real)
         t_real = None
         if self.conditional:
             t_real = self.t_grid.to(self.device)[idx // self.n_per_t]
@@ -471,7 +492,8 @@ class IsingGanTask:
             n = self.fixed_noise.shape[1]
             t = self.t_grid[torch.arange(n) % len(self.t_grid)][None].to(self.device)
         generator = self.generator if self.generator_average is None else self.generator_average
-        spins = to_spins(generator(self.fixed_noise, t)).cpu().numpy()
+        # with model.sign_fold the grids show what the critic sees: lattices folded to m >= 0
+        spins = to_spins(self.step.fold(generator(self.fixed_noise, t))).cpu().numpy()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
@@ -494,9 +516,12 @@ def generate(
     device: torch.device,
     temperatures: Tensor | None = None,
     batch: int = 4096,
+    sign_fold: bool = False,
 ) -> np.ndarray:
     """n spin lattices (K, n, L, L) int8 from each stacked model, model k's noise from
-    seeds[k]. Conditional generators: `temperatures` (K, n) gives each sample's T."""
+    seeds[k]. Conditional generators: `temperatures` (K, n) gives each sample's T. With
+    `sign_fold` (a generator trained on folded lattices) each lattice is folded to m >= 0 and
+    then given a random global sign from the same stream."""
     generator.eval()
     rngs = [torch.Generator().manual_seed(s) for s in seeds]
     out = []
@@ -504,5 +529,9 @@ def generate(
         size = min(batch, n - start)
         z = torch.stack([torch.randn(size, generator.noise_dim, generator=r) for r in rngs])
         t = None if temperatures is None else temperatures[:, start : start + size].to(device)
-        out.append(to_spins(generator(z.to(device), t)).cpu().numpy())
+        x = generator(z.to(device), t)
+        if sign_fold:
+            signs = torch.stack([torch.randint(0, 2, (size,), generator=r) for r in rngs])
+            x = fold_sign(x) * (2 * signs - 1).to(x)[..., None, None]
+        out.append(to_spins(x).cpu().numpy())
     return np.concatenate(out, axis=1)

@@ -62,6 +62,7 @@ def _task(data: Path, engine: str, *extra: str) -> IsingGanTask:
             "train.same_real_batch=false",
             "data.augment=[flip]",
         ),
+        ("model.sign_fold=true",),
     ],
 )
 def test_fused_engine_trains_like_autograd(small_ising, extra):
@@ -102,6 +103,7 @@ PHYSICS_MODELS = (
     "train.engine=autograd",
     "train.lr_schedule=linear",
     "train.generator_average=0.9",
+    "model.sign_fold=true",
 )
 
 
@@ -294,3 +296,60 @@ def test_linear_schedule_from_a_later_step(small_ising):
     assert rates == pytest.approx([1e-4, 1e-4, 1e-4, 0.5e-4])
     with pytest.raises(ConfigError, match="lr_decay_start 4 is not before"):
         _task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=4")
+
+
+def test_fold_sign_flips_lattices_to_nonnegative_magnetization():
+    from scigan.ising.train import fold_sign
+
+    x = torch.tensor(
+        [[[1.0, -1.0], [-1.0, -1.0]], [[1.0, 1.0], [-1.0, 1.0]], [[0.5, -0.5], [0, 0]]]
+    )
+    expected = torch.tensor(
+        [[[-1.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [-1.0, 1.0]], [[0.5, -0.5], [0, 0]]]
+    )
+    torch.testing.assert_close(fold_sign(x), expected)  # sum 0 (the last) is left as it is
+    x = torch.randn(3, 5, 4, 4, requires_grad=True)
+    folded = fold_sign(x)
+    folded.sum().backward()  # the gradient is each lattice's sign
+    signs = torch.where(x.detach().sum(dim=(-2, -1)) >= 0, 1.0, -1.0)
+    torch.testing.assert_close(x.grad, signs[..., None, None].expand(3, 5, 4, 4))
+
+
+def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising, tmp_path):
+    from scigan.core.rundir import RunDir
+    from scigan.ising.train import fold_sign, generate, stream_seeds
+
+    task = _task(small_ising, "autograd", "model.sign_fold=true", "train.critic_steps=1")
+    seen = []
+    critic_forward = task.critic.forward
+
+    def spy(x, *args):
+        seen.append(x.detach().clone())
+        return critic_forward(x, *args)
+
+    task.critic.forward = spy
+    task.train_step()
+    for x in seen[:1]:  # the critic update's real and generated lattices, all folded
+        assert (x.sum(dim=(-2, -1)) >= 0).all()
+    case = load_case_study("ising")
+    cfg = _config(small_ising, "model.sign_fold=true", "train.group_size=3")
+    case.train(cfg, tmp_path / "run", None, False)
+    _, lattices = case.generate_lattices(RunDir(tmp_path / "run"), 50)
+    # each lattice is its folded output times a random sign drawn after its noise
+    _, groups = case.load_generators(RunDir(tmp_path / "run"), torch.device("cpu"))
+    generator, seed = groups[0].generator, stream_seeds(0, 0)["sample"]
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.randn(50, generator.noise_dim, generator=rng)
+    signs = torch.randint(0, 2, (50,), generator=rng) * 2 - 1
+    assert set(signs.tolist()) == {-1, 1}
+    with torch.no_grad():
+        folded = fold_sign(generator(torch.stack([z, z, z])))[0]
+    expected = torch.where(folded * signs[:, None, None] >= 0, 1, -1).to(torch.int8)
+    assert torch.equal(torch.from_numpy(lattices[0]), expected)  # T = 1.0 is model 0
+    got = generate(generator, 50, [seed] * 3, torch.device("cpu"), sign_fold=True)[0]
+    assert torch.equal(torch.from_numpy(got), expected)
+
+
+def test_sign_fold_refuses_flip_augmentation(small_ising):
+    with pytest.raises(ConfigError, match="data.augment flip does nothing with model.sign_fold"):
+        _task(small_ising, "autograd", "model.sign_fold=true", "data.augment=[flip]")
