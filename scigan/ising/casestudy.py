@@ -170,7 +170,7 @@ def generate_lattices(
     if loaded is None:
         loaded = load_generators(run, resolve_device(run.read_config()["device"]))
     cfg, groups = loaded
-    base = cfg.seed if seed is None else seed
+    base, fold = (cfg.seed if seed is None else seed), cfg.model.sign_fold
     if cfg.model.conditional:
         generator = groups[0].generator
         temps = temperatures if temperatures is not None else groups[0].temperatures
@@ -180,7 +180,6 @@ def generate_lattices(
         for k, t in enumerate(temps):
             s = stream_seeds(base, CONDITIONAL_INDEX + 1 + k)["sample"]
             tt = torch.full((1, n), float(t))
-            fold = cfg.model.sign_fold
             lattices.append(generate(generator, n, [s], device, tt, sign_fold=fold)[0])
         return temps, np.stack(lattices)
     if temperatures is not None:
@@ -192,7 +191,7 @@ def generate_lattices(
     for group in groups:
         device = next(group.generator.parameters()).device
         seeds = [stream_seeds(base, int(i))["sample"] for i in group.indices]
-        all_x.append(generate(group.generator, n, seeds, device, sign_fold=cfg.model.sign_fold))
+        all_x.append(generate(group.generator, n, seeds, device, sign_fold=fold))
         all_t.append(group.temperatures)
     return np.concatenate(all_t), np.concatenate(all_x)
 

@@ -209,7 +209,8 @@ class WganGpStep(OptimizerPair):
         self.opt_d = torch.optim.Adam(critic.parameters(), lr=t.lr_critic, **kw)
 
     def fold(self, lattices: Tensor) -> Tensor:
-        """What the critic sees of generated lattices: folded to m >= 0 with model.sign_fold."""
+        """What the critic sees of any lattice, real or generated: folded to m >= 0 with
+        model.sign_fold, as it is otherwise."""
         return fold_sign(lattices) if self.sign_fold else lattices
 
     def __call__(
@@ -439,8 +440,7 @@ class IsingGanTask:
         real = augment_lattices(
             real, r.get("perm"), self.perms, r["flip"].float() if "flip" in r else None
         )
-        if self.cfg.model.sign_fold:
-            real = fold_sign(real)
+        real = self.step.fold(real)
         t_real = None
         if self.conditional:
             t_real = self.t_grid.to(self.device)[idx // self.n_per_t]
