@@ -68,16 +68,106 @@ class OneChannelConv2d(nn.Conv2d):
         self.fast = True  # False: always the stock convolution (for benchmarks)
 
     def forward(self, x: Tensor) -> Tensor:
-        fast = (
-            self.fast
-            and x.device.type == "cpu"
-            and x.dtype == torch.float32
-            and self.weight.dtype == torch.float32
-            and not torch.is_autocast_enabled("cpu")
-        )
-        if fast:
+        if _fast_cpu_fp32(self.fast, x, self.weight):
             return _OneChannelSameConv.apply(x, self.weight, self.bias)
         return super().forward(x)
+
+
+def _parity_taps(kernel: int, padding: int, parity: int) -> list[tuple[int, int]]:
+    """(input offset, kernel index) pairs that reach the outputs o = 2m + parity of a stride-2
+    transposed convolution: o = 2i - padding + k, so i = m + (parity + padding - k) / 2."""
+    return [
+        ((parity + padding - k) // 2, k) for k in range(kernel) if (parity + padding - k) % 2 == 0
+    ]
+
+
+def _stride2_transposed_weight_grad(x: Tensor, grad: Tensor, kernel: int, padding: int) -> Tensor:
+    """Weight gradient of a stride-2 transposed convolution (k = 2 padding + 2, output 2H x 2W),
+    as four GEMMs, one per output parity class ("polyphase"): the outputs o = (2m + a, 2n + b)
+    see the input only through (k/2)^2 taps at fixed offsets, so
+    dW[:, :, taps] = cols_abᵀ grad_ab with cols_ab the inputs at those offsets side by side."""
+    b, c_in, h, w = x.shape
+    c_out = grad.shape[1]
+    q = kernel // 2  # taps per dimension and parity
+    reach = q  # input offsets lie within [-q, q]
+    xp = F.pad(x.permute(0, 2, 3, 1), (0, 0, reach, reach, reach, reach))  # NHWC, padded
+    g = grad.permute(0, 2, 3, 1)
+    weight_grad = x.new_empty(c_in, c_out, kernel, kernel)
+    cols = x.new_empty(b, h, w, q * q * c_in)
+    grad_ab = x.new_empty(b, h, w, c_out)
+    for a in (0, 1):
+        for c in (0, 1):
+            taps = [
+                (di, dj, ki, kj)
+                for di, ki in _parity_taps(kernel, padding, a)
+                for dj, kj in _parity_taps(kernel, padding, c)
+            ]
+            for t, (di, dj, _, _) in enumerate(taps):
+                rows, cols_ = reach + di, reach + dj
+                cols[..., t * c_in : (t + 1) * c_in] = xp[:, rows : rows + h, cols_ : cols_ + w]
+            grad_ab.copy_(g[:, a::2, c::2])
+            block = cols.view(-1, q * q * c_in).t() @ grad_ab.view(-1, c_out)
+            for t, (_, _, ki, kj) in enumerate(taps):
+                weight_grad[:, :, ki, kj] = block[t * c_in : (t + 1) * c_in]
+    return weight_grad
+
+
+class _Stride2TransposedConv(torch.autograd.Function):
+    """conv_transpose2d(x, W, b, stride=2, padding=p) with k = 2p + 2 (output exactly 2H x 2W).
+
+    Forward and the input gradient are oneDNN's own kernels (the input gradient is the strided
+    convolution of the output gradient, a forward conv2d); the weight gradient is four GEMMs
+    (`_stride2_transposed_weight_grad`). oneDNN computes the weight gradient of the thesis's
+    128 -> 256 layer at ~85 GFLOP/s, and both gradients in one call slower than apart; the GEMMs
+    run at ~130 (2 CPU cores).
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor, padding: int) -> Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.padding = padding
+        return F.conv_transpose2d(x, weight, bias, stride=2, padding=padding)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, weight = ctx.saved_tensors
+        p, k = ctx.padding, weight.shape[-1]
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = F.conv2d(grad, weight, stride=2, padding=p)
+        if ctx.needs_input_grad[1]:
+            grad_w = _stride2_transposed_weight_grad(x, grad, k, p)
+        if ctx.needs_input_grad[2]:
+            grad_b = grad.sum((0, 2, 3))
+        return grad_x, grad_w, grad_b, None
+
+
+class Stride2ConvTranspose2d(nn.ConvTranspose2d):
+    """nn.ConvTranspose2d(c_in, c_out, 2 p + 2, stride=2, padding=p); on CPU in fp32 its
+    backward runs as `_Stride2TransposedConv`, elsewhere it is the plain layer. Parameters and
+    state_dict are those of ConvTranspose2d."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, padding: int):
+        if kernel_size != 2 * padding + 2:
+            raise ValueError("Stride2ConvTranspose2d needs kernel_size == 2 * padding + 2")
+        super().__init__(in_channels, out_channels, kernel_size, stride=2, padding=padding)
+        self.fast = True  # False: always the stock layer (for benchmarks)
+
+    def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
+        if output_size is None and _fast_cpu_fp32(self.fast, x, self.weight):
+            return _Stride2TransposedConv.apply(x, self.weight, self.bias, self.padding[0])
+        return super().forward(x, output_size)
+
+
+def _fast_cpu_fp32(enabled: bool, x: Tensor, weight: Tensor) -> bool:
+    """Whether a layer may use its CPU fp32 formulation (no autocast, no other device/dtype)."""
+    return (
+        enabled
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weight.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+    )
 
 
 def _glorot(module: nn.Module) -> nn.Module:
@@ -98,9 +188,9 @@ class Generator(nn.Module):
         self.base = image_size // 4
         self.dense = nn.Linear(noise_dim, self.base * self.base * 128)
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(128, 128, 4, stride=2, padding=1),
+            Stride2ConvTranspose2d(128, 128, 4, padding=1),
             nn.LeakyReLU(slope),
-            nn.ConvTranspose2d(128, 256, 4, stride=2, padding=1),
+            Stride2ConvTranspose2d(128, 256, 4, padding=1),
             nn.LeakyReLU(slope),
             OneChannelConv2d(256, 5),
             nn.Sigmoid(),

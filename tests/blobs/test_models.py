@@ -61,3 +61,39 @@ def test_one_channel_conv_is_conv2d():
     torch.testing.assert_close(
         conv(x), torch.nn.functional.conv2d(x, conv.weight, conv.bias, padding=2)
     )
+
+
+@pytest.mark.parametrize("kernel,padding", [(4, 1), (2, 0), (6, 2)])
+def test_stride2_transposed_conv_is_conv_transpose2d(kernel, padding):
+    from scigan.blobs.models import Stride2ConvTranspose2d, _Stride2TransposedConv
+
+    torch.manual_seed(0)
+    layer = Stride2ConvTranspose2d(3, 5, kernel, padding).double()
+    x = torch.randn(2, 3, 4, 6, dtype=torch.double, requires_grad=True)
+    ref = torch.nn.functional.conv_transpose2d(
+        x, layer.weight, layer.bias, stride=2, padding=padding
+    )
+    out = _Stride2TransposedConv.apply(x, layer.weight, layer.bias, padding)
+    assert out.shape == (2, 5, 8, 12)
+    torch.testing.assert_close(out, ref)
+    assert torch.autograd.gradcheck(
+        lambda *a: _Stride2TransposedConv.apply(*a, padding), (x, layer.weight, layer.bias)
+    )
+    # the float layer (channels_last as in training) against the stock layer's gradients
+    stock = torch.nn.ConvTranspose2d(3, 5, kernel, stride=2, padding=padding)
+    stock.load_state_dict(layer.float().state_dict())
+    x = torch.randn(4, 3, 5, 5).contiguous(memory_format=torch.channels_last)
+    grad = torch.randn(4, 5, 10, 10)
+    grads = [
+        torch.autograd.grad(m(x.requires_grad_()), [x, m.weight, m.bias], grad)
+        for m in (layer, stock)
+    ]
+    for ours, theirs in zip(*grads, strict=True):
+        torch.testing.assert_close(ours, theirs)
+
+
+def test_stride2_transposed_conv_refuses_other_shapes():
+    from scigan.blobs.models import Stride2ConvTranspose2d
+
+    with pytest.raises(ValueError, match="kernel_size == 2 \\* padding \\+ 2"):
+        Stride2ConvTranspose2d(3, 5, 4, padding=0)
