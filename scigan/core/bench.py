@@ -10,12 +10,18 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
 from scigan.core.checkpoint import atomic_write_json
 from scigan.core.device import set_threads
+
+T = TypeVar("T")
+# The fp32 matmul peak of the 2-core machine where the issues' Keras reference rates were taken.
+REFERENCE_PEAK_GFLOPS = 175.0
 
 
 def _bench_modules() -> list[str]:
@@ -63,6 +69,21 @@ def matmul_peak_gflops(
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best / 1e9
+
+
+def measured_between_peaks(measure: Callable[[], T], device: str = "cpu") -> tuple[T, float]:
+    """`measure()` with the machine's matmul peak taken right before and right after it; returns
+    its result and the higher of the two peaks. A virtual machine's speed can drift by 2x over
+    minutes, so a rate is only comparable to the peak measured around it."""
+    before = matmul_peak_gflops(device=device)
+    result = measure()
+    return result, max(before, matmul_peak_gflops(device=device))
+
+
+def scaled_reference(rate: float, peak_gflops: float) -> float:
+    """An issue's reference rate (measured where the fp32 matmul peak was
+    REFERENCE_PEAK_GFLOPS) scaled to a machine running at `peak_gflops` now."""
+    return rate * peak_gflops / REFERENCE_PEAK_GFLOPS
 
 
 def machine_info() -> dict:
