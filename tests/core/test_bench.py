@@ -3,3 +3,29 @@ from scigan.core.bench import _bench_modules
 
 def test_every_case_study_benchmark_is_found_and_core_is_not():
     assert _bench_modules() == ["blobs", "dna", "ising"]
+
+
+def test_measured_between_peaks_brackets_the_measurement_and_keeps_the_higher_peak(monkeypatch):
+    from scigan.core import bench
+
+    events = []
+    peaks = iter([120.0, 150.0])
+
+    def fake_peak(device="cpu"):
+        events.append("peak")
+        return next(peaks)
+
+    def measure():
+        events.append("measure")
+        return 42
+
+    monkeypatch.setattr(bench, "matmul_peak_gflops", fake_peak)
+    assert bench.measured_between_peaks(measure) == (42, 150.0)
+    assert events == ["peak", "measure", "peak"]
+
+
+def test_reference_rate_scales_with_the_peak():
+    from scigan.core.bench import REFERENCE_PEAK_GFLOPS, scaled_reference
+
+    assert scaled_reference(100.0, REFERENCE_PEAK_GFLOPS) == 100.0
+    assert scaled_reference(185.0, REFERENCE_PEAK_GFLOPS / 2) == 92.5
