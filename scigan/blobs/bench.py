@@ -70,7 +70,7 @@ def step_flops(batch: int, generator: nn.Module, discriminator: nn.Module, size:
 def run_bench(quick: bool = False) -> dict:
     from scigan.blobs.config import BlobsConfig
     from scigan.blobs.data import build_dataset
-    from scigan.blobs.models import OneChannelConv2d
+    from scigan.blobs.models import OneChannelConv2d, Stride2ConvTranspose2d
     from scigan.blobs.train import BlobGanTask
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -93,7 +93,13 @@ def run_bench(quick: bool = False) -> dict:
     }
     variants = [
         ("fp32 eager (NCHW, stock convolutions)", "fp32", False, False),
-        ("fp32 scigan default (channels_last, GEMM 1-channel conv)", "fp32", True, True),
+        (
+            "fp32 scigan default (channels_last, GEMM 1-channel conv, split transposed-conv "
+            "backward)",
+            "fp32",
+            True,
+            True,
+        ),
         ("bf16 autocast (channels_last)", "bf16", True, True),
     ]
     for name, precision, channels_last, fast in variants:
@@ -106,7 +112,7 @@ def run_bench(quick: bool = False) -> dict:
         cfg = validate(BlobsConfig, resolve_case_config(case, None, sets))
         task = BlobGanTask(cfg, images, device)
         for m in task.generator.modules():
-            if isinstance(m, OneChannelConv2d):
+            if isinstance(m, OneChannelConv2d | Stride2ConvTranspose2d):
                 m.fast = fast
         slow = precision == "bf16" and device.type == "cpu"
         if quick:

@@ -88,9 +88,8 @@ def _stride2_transposed_weight_grad(x: Tensor, grad: Tensor, kernel: int, paddin
     dW[:, :, taps] = cols_abᵀ grad_ab with cols_ab the inputs at those offsets side by side."""
     b, c_in, h, w = x.shape
     c_out = grad.shape[1]
-    q = kernel // 2  # taps per dimension and parity
-    reach = q  # input offsets lie within [-q, q]
-    xp = F.pad(x.permute(0, 2, 3, 1), (0, 0, reach, reach, reach, reach))  # NHWC, padded
+    q = kernel // 2  # taps per dimension and parity; input offsets lie within [-q, q]
+    xp = F.pad(x.permute(0, 2, 3, 1), (0, 0, q, q, q, q))  # NHWC, padded by q
     g = grad.permute(0, 2, 3, 1)
     weight_grad = x.new_empty(c_in, c_out, kernel, kernel)
     cols = x.new_empty(b, h, w, q * q * c_in)
@@ -103,8 +102,9 @@ def _stride2_transposed_weight_grad(x: Tensor, grad: Tensor, kernel: int, paddin
                 for dj, kj in _parity_taps(kernel, padding, c)
             ]
             for t, (di, dj, _, _) in enumerate(taps):
-                rows, cols_ = reach + di, reach + dj
-                cols[..., t * c_in : (t + 1) * c_in] = xp[:, rows : rows + h, cols_ : cols_ + w]
+                cols[..., t * c_in : (t + 1) * c_in] = xp[
+                    :, q + di : q + di + h, q + dj : q + dj + w
+                ]
             grad_ab.copy_(g[:, a::2, c::2])
             block = cols.view(-1, q * q * c_in).t() @ grad_ab.view(-1, c_out)
             for t, (_, _, ki, kj) in enumerate(taps):
