@@ -11,8 +11,8 @@ from torch import nn
 from scigan.core.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
-    scaled_reference,
     training_steps_per_s,
+    versus_keras,
 )
 from scigan.core.config import validate
 from scigan.core.registry import load_case_study, resolve_case_config
@@ -126,7 +126,6 @@ def run_bench(quick: bool = False) -> dict:
         )
         flops = step_flops(64, task.generator, task.discriminator)
         gflops = rate * flops / 1e9
-        keras_now = scaled_reference(KERAS_REFERENCE_SAMPLES_PER_S, peak_now)
         results["training"].append(
             {
                 "variant": name,
@@ -137,8 +136,7 @@ def run_bench(quick: bool = False) -> dict:
                 "gflops": round(gflops, 1),
                 "fp32_matmul_peak_gflops_around": round(peak_now, 1),
                 "fraction_of_fp32_peak": round(gflops / peak_now, 3),
-                "vs_keras": round(rate * 64 / KERAS_REFERENCE_SAMPLES_PER_S, 3),
-                "vs_keras_at_this_peak": round(rate * 64 / keras_now, 3),
+                **versus_keras(rate * 64, KERAS_REFERENCE_SAMPLES_PER_S, peak_now),
             }
         )
     return results

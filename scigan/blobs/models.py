@@ -57,6 +57,17 @@ class _OneChannelSameConv(torch.autograd.Function):
         return grad_z, grad_w, grad.sum().reshape(1)
 
 
+def _fast_cpu_fp32(enabled: bool, x: Tensor, weight: Tensor) -> bool:
+    """Whether a layer may use its CPU fp32 formulation (no autocast, no other device/dtype)."""
+    return (
+        enabled
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and weight.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+    )
+
+
 class OneChannelConv2d(nn.Conv2d):
     """nn.Conv2d(c, 1, k, padding=k // 2) (odd k); on CPU in fp32 it runs as matrix products
     (_OneChannelSameConv), elsewhere as the plain convolution. Parameters are those of Conv2d."""
@@ -157,17 +168,6 @@ class Stride2ConvTranspose2d(nn.ConvTranspose2d):
         if output_size is None and _fast_cpu_fp32(self.fast, x, self.weight):
             return _Stride2TransposedConv.apply(x, self.weight, self.bias, self.padding[0])
         return super().forward(x, output_size)
-
-
-def _fast_cpu_fp32(enabled: bool, x: Tensor, weight: Tensor) -> bool:
-    """Whether a layer may use its CPU fp32 formulation (no autocast, no other device/dtype)."""
-    return (
-        enabled
-        and x.device.type == "cpu"
-        and x.dtype == torch.float32
-        and weight.dtype == torch.float32
-        and not torch.is_autocast_enabled("cpu")
-    )
 
 
 def _glorot(module: nn.Module) -> nn.Module:

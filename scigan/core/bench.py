@@ -86,6 +86,14 @@ def scaled_reference(rate: float, peak_gflops: float) -> float:
     return rate * peak_gflops / REFERENCE_PEAK_GFLOPS
 
 
+def versus_keras(rate: float, keras_rate: float, peak_gflops: float) -> dict[str, float]:
+    """A rate against an issue's Keras reference, as measured and scaled to the peak now."""
+    return {
+        "vs_keras": round(rate / keras_rate, 3),
+        "vs_keras_at_this_peak": round(rate / scaled_reference(keras_rate, peak_gflops), 3),
+    }
+
+
 def machine_info() -> dict:
     info = {
         "platform": platform.platform(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -10,8 +11,8 @@ import torch
 from scigan.core.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
-    scaled_reference,
     training_steps_per_s,
+    versus_keras,
 )
 from scigan.core.config import validate
 from scigan.core.device import set_threads
@@ -67,7 +68,7 @@ def _measure(
     task = DnaGanTask(cfg, build_dataset(), torch.device(device))
     warmup_s = 0.0 if steps < 100 else 5.0
     rate, peak = measured_between_peaks(
-        lambda: training_steps_per_s(task, steps, warmup_s=warmup_s), device
+        partial(training_steps_per_s, task, steps, warmup_s=warmup_s), device
     )
     return rate, step_flops(batch, task.generator, task.discriminator), peak
 
@@ -118,9 +119,7 @@ def run_bench(quick: bool = False) -> dict:
                 "fraction_of_peak": round(rate * flops / 1e9 / peak_now, 3),
             }
             if batch == 64:
-                keras_now = scaled_reference(KERAS_REFERENCE_STEPS_PER_S, peak_now)
-                entry["vs_keras"] = round(rate / KERAS_REFERENCE_STEPS_PER_S, 3)
-                entry["vs_keras_at_this_peak"] = round(rate / keras_now, 3)
+                entry.update(versus_keras(rate, KERAS_REFERENCE_STEPS_PER_S, peak_now))
             results["training"].append(entry)
 
     generator = Generator().to(device)

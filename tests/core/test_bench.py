@@ -29,3 +29,12 @@ def test_reference_rate_scales_with_the_peak():
 
     assert scaled_reference(100.0, REFERENCE_PEAK_GFLOPS) == 100.0
     assert scaled_reference(185.0, REFERENCE_PEAK_GFLOPS / 2) == 92.5
+
+
+def test_versus_keras_reports_the_raw_and_the_peak_scaled_ratio():
+    from scigan.core.bench import REFERENCE_PEAK_GFLOPS, versus_keras
+
+    assert versus_keras(50.0, 100.0, REFERENCE_PEAK_GFLOPS / 2) == {
+        "vs_keras": 0.5,
+        "vs_keras_at_this_peak": 1.0,
+    }
