@@ -23,6 +23,8 @@ import numpy as np
 from scigan.ising import dataset, mc
 
 THESIS_TEMPERATURES = tuple(round(0.1 * k, 1) for k in range(41))
+# A straightforward Keras implementation of the same WGAN-GP step on 2 cores, batch 64 (issue 5).
+KERAS_REFERENCE_STEPS_PER_S = 30
 
 
 def _rate(step, repeats: int) -> float:
@@ -77,10 +79,12 @@ def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) 
     return rates
 
 
-def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) -> float:
-    """WGAN-GP steps per second of `models` stacked GANs (each step: every GAN's step)."""
+def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) -> tuple:
+    """WGAN-GP steps per second of `models` stacked GANs (each step: every GAN's step), and
+    the fp32 matmul peak around the measurement."""
     import torch
 
+    from scigan.core.bench import measured_between_peaks
     from scigan.core.config import resolve, validate
     from scigan.core.device import resolve_device
     from scigan.ising.config import IsingGanConfig, defaults_path
@@ -103,12 +107,19 @@ def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) ->
             torch.cuda.synchronize()
         return steps
 
-    return _rate(step, repeats)
+    return measured_between_peaks(lambda: _rate(step, repeats), device.type)
 
 
 def gan_bench(quick: bool = False) -> dict:
-    """WGAN-GP steps/s; `aggregate` = GAN-steps/s (stacked models x steps/s)."""
-    out = {"unit": "WGAN-GP steps per second (5 critic + 1 generator update)"}
+    """WGAN-GP steps/s per case, with the matmul peak measured around it; `aggregate` =
+    GAN-steps/s (stacked models x steps/s). At batch 64 the rates are also given against the
+    issue's Keras reference, as measured and scaled to the peak now (core.bench.versus_keras)."""
+    from scigan.core.bench import versus_keras
+
+    out = {
+        "unit": "WGAN-GP steps per second (5 critic + 1 generator update)",
+        "keras_reference_steps_per_s": KERAS_REFERENCE_STEPS_PER_S,
+    }
     # (engine, models, batch, steps per timing)
     cases = [
         ("fused", 1, 64, 30),
@@ -121,10 +132,14 @@ def gan_bench(quick: bool = False) -> dict:
     if quick:
         cases = [("fused", 1, 64, 2), ("fused", 1, 1024, 1), ("autograd", 1, 64, 1)]
     for engine, models, batch, steps in cases:
-        rate = _gan_rate(models, batch, engine, steps, 1 if quick else 3)
-        out[f"{engine}_{models}gan_batch{batch}"] = rate
+        rate, peak = _gan_rate(models, batch, engine, steps, 1 if quick else 3)
+        entry = {"steps_per_s": rate, "fp32_matmul_peak_gflops_around": peak}
+        per_gan = rate * models
         if models > 1:
-            out[f"{engine}_{models}gan_batch{batch}_aggregate"] = rate * models
+            entry["aggregate_gan_steps_per_s"] = per_gan
+        if batch == 64:
+            entry.update(versus_keras(per_gan, KERAS_REFERENCE_STEPS_PER_S, peak))
+        out[f"{engine}_{models}gan_batch{batch}"] = entry
     return out
 
 

@@ -38,6 +38,7 @@ from scigan.ising.models import (
     StackedCritic,
     StackedGenerator,
     StackedMlpGenerator,
+    spin_output,
 )
 
 CONDITIONAL_INDEX = 1_000_000  # stream key of the one conditional model
@@ -177,8 +178,12 @@ def fold_sign(x: Tensor) -> Tensor:
     """Each lattice of x (..., L, L) flipped to magnetization >= 0 (sum 0: unchanged). The
     Hamiltonian is symmetric under a global flip, so folding loses nothing; gradients flow
     through x times its lattice's sign."""
-    sign = torch.where(x.sum(dim=(-2, -1), keepdim=True) >= 0, 1.0, -1.0).to(x.dtype)
-    return x * sign
+    return x * lattice_signs(x)
+
+
+def lattice_signs(x: Tensor) -> Tensor:
+    """(..., 1, 1): +1 for each lattice of x (..., L, L) whose sum is >= 0, else -1."""
+    return torch.where(x.sum(dim=(-2, -1), keepdim=True) >= 0, 1.0, -1.0).to(x.dtype)
 
 
 def augment_lattices(
@@ -249,8 +254,20 @@ class WganGpStep(OptimizerPair):
 
 
 class FusedWganGpStep(WganGpStep):
-    """The same step with the critic's gradients by hand (fast_step.py); the generator's
-    backward pass stays autograd."""
+    """The same step with the critic's and the generator's gradients by hand (fast_step.py);
+    only a conditional generator's noise modulation keeps autograd."""
+
+    def __init__(self, generator: Generator, critic: StackedCritic, cfg: IsingGanConfig):
+        from scigan.ising import fast_step as fs
+
+        super().__init__(generator, critic, cfg)
+        self.inverse = fs.inverse_neighbours(generator.neighbours)
+        self.affine_params = [
+            generator.dense_weight,
+            generator.dense_bias,
+            generator.conv_weight,
+            generator.conv_bias,
+        ]
 
     def __call__(
         self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
@@ -260,12 +277,12 @@ class FusedWganGpStep(WganGpStep):
         G, D, n = self.generator, self.critic, self.critic_steps
         B, draws = real.shape[2], real.shape[1]
         params = list(D.parameters())
-        # the generator's affine map, once per step: its weights do not change before the
-        # generator update, which backpropagates through this same graph
-        A, b = G.affine_map()
         with torch.no_grad():
+            # the generator's affine map, once per step: its weights do not change before the
+            # generator update
+            A, b = G.affine_map()
             t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
-            fakes = self.fold(G.from_affine(A.detach(), b.detach(), z[:, : n * B], t_fake))
+            fakes = self.fold(G.from_affine(A, b, z[:, : n * B], t_fake))
             K = real.shape[0]
             weights = torch.cat(
                 [torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B), torch.zeros(K, B)],
@@ -285,17 +302,35 @@ class FusedWganGpStep(WganGpStep):
                     D, record, slice(2 * B, 3 * B), self.gp_weight
                 )
                 for p, g1, g2 in zip(params, grads, gp_grads, strict=True):
-                    p.grad = (g1 + g2).contiguous()
+                    if p.grad is None:
+                        p.grad = torch.empty_like(p)
+                    torch.add(g1, g2, out=p.grad)
                 self.opt_d.step()
             total = wasserstein + penalty
             tg = None if t_real is None else t_real[:, 0]
-        fake = self.fold(G.from_affine(A, b, z[:, n * B :], tg))
+        z_g = G.modulate(z[:, n * B :], tg)  # autograd only where conditional
         with torch.no_grad():
-            record = fs.critic_forward(D, fake.detach(), tg)
+            pre = torch.baddbmm(b, z_g, A)
+            lattices = spin_output(pre, G.output, G.straight_through)
+            lattices = lattices.reshape(K, B, G.L, G.L)
+            signs = lattice_signs(lattices) if self.sign_fold else None
+            record = fs.critic_forward(D, lattices if signs is None else lattices * signs, tg)
             loss_g = wasserstein_generator_loss(record.scores)
-            grad_fake = -fs.input_gradient(D, record) / B
-        self.opt_g.zero_grad(set_to_none=True)
-        fake.backward(grad_fake.reshape(fake.shape))
+            grad_out = -fs.input_gradient(D, record) / B  # (K, B, P)
+            if signs is not None:
+                grad_out = grad_out * signs.reshape(K, B, 1)
+            grad_pre = fs.output_backward(G, pre, grad_out)
+            for p in self.affine_params:
+                if p.grad is None:
+                    p.grad = torch.empty_like(p)
+            fs.generator_gradients(
+                G, z_g, grad_pre, self.inverse, out=[p.grad for p in self.affine_params]
+            )
+        if z_g.requires_grad:
+            for p in G.parameters():
+                if all(p is not q for q in self.affine_params):
+                    p.grad = None
+            z_g.backward(torch.bmm(grad_pre, A.transpose(1, 2)))
         self.opt_g.step()
         return {
             "critic_wasserstein": wasserstein,

@@ -2,6 +2,7 @@
 
 import json
 
+from scigan.core.bench import versus_keras
 from scigan.ising import bench, mc
 
 
@@ -14,6 +15,18 @@ def test_quick_bench_reports_every_engine():
         assert all(rate > 0 for rate in results[case].values())
     assert results["default_dataset_seconds"] > 0
     gan = results["gan"]
-    expected = {"unit", "fused_1gan_batch64", "fused_1gan_batch1024", "autograd_1gan_batch64"}
-    assert set(gan) == expected
-    assert all(rate > 0 for key, rate in gan.items() if key != "unit")
+    cases = {"fused_1gan_batch64", "fused_1gan_batch1024", "autograd_1gan_batch64"}
+    assert set(gan) == cases | {"unit", "keras_reference_steps_per_s"}
+    for case in cases:
+        entry = gan[case]
+        assert entry["steps_per_s"] > 0
+        assert entry["fp32_matmul_peak_gflops_around"] > 0
+        if case.endswith("batch64"):
+            expected = versus_keras(
+                entry["steps_per_s"],
+                bench.KERAS_REFERENCE_STEPS_PER_S,
+                entry["fp32_matmul_peak_gflops_around"],
+            )
+            assert {key: entry[key] for key in expected} == expected
+        else:
+            assert "vs_keras" not in entry

@@ -59,3 +59,42 @@ def test_input_gradient_equals_autograd():
     with torch.no_grad():
         got = fs.input_gradient(d, fs.critic_forward(d, x))
     torch.testing.assert_close(got.reshape(expected.shape), expected, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("padding", ["zeros", "circular"])
+def test_inverse_neighbours_undoes_the_neighbour_table(padding):
+    L = 5
+    g = StackedGenerator(1, L, padding=padding)
+    table = g.neighbours
+    inverse = fs.inverse_neighbours(table)
+    P = L * L
+    for o in range(table.shape[0]):
+        for q in range(P):
+            preimages = (table[o] == q).nonzero().flatten().tolist()
+            assert preimages == ([] if inverse[o, q] == P else [inverse[o, q].item()])
+    # circular padding: every offset is a permutation of the sites
+    if padding == "circular":
+        assert (inverse < P).all()
+
+
+@pytest.mark.parametrize("padding", ["zeros", "circular"])
+@pytest.mark.parametrize("output", ["tanh", "linear"])
+def test_generator_gradients_equal_autograd(padding, output):
+    K, N, L = 2, 6, 5
+    g = StackedGenerator(K, L, noise_dim=7, channels=3, padding=padding, output=output)
+    g.reset_parameters([torch.Generator().manual_seed(k) for k in range(K)])
+    with torch.no_grad():
+        for p in g.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    z = torch.randn(K, N, 7)
+    upstream = torch.randn(K, N, L, L)
+    params = list(g.parameters())
+    expected = torch.autograd.grad((g(z) * upstream).sum(), params)
+    with torch.no_grad():
+        A, b = g.affine_map()
+        pre = torch.baddbmm(b, z, A)
+        grad_pre = fs.output_backward(g, pre, upstream.reshape(K, N, L * L))
+        got = fs.generator_gradients(g, z, grad_pre, fs.inverse_neighbours(g.neighbours))
+    for got_p, want, p in zip(got, expected, params, strict=True):
+        assert got_p.shape == p.shape
+        torch.testing.assert_close(got_p, want, atol=1e-5, rtol=1e-4)

@@ -63,6 +63,8 @@ def _task(data: Path, engine: str, *extra: str) -> IsingGanTask:
             "data.augment=[flip]",
         ),
         ("model.sign_fold=true",),
+        ("model.straight_through=true", "model.padding=circular"),
+        ("model.output=linear",),
     ],
 )
 def test_fused_engine_trains_like_autograd(small_ising, extra):
