@@ -73,11 +73,11 @@ def test_stride2_transposed_conv_is_conv_transpose2d(kernel, padding):
     ref = torch.nn.functional.conv_transpose2d(
         x, layer.weight, layer.bias, stride=2, padding=padding
     )
-    out = _Stride2TransposedConv.apply(x, layer.weight, layer.bias, padding)
+    out = _Stride2TransposedConv.apply(x, layer.weight, layer.bias, padding, None)
     assert out.shape == (2, 5, 8, 12)
     torch.testing.assert_close(out, ref)
     assert torch.autograd.gradcheck(
-        lambda *a: _Stride2TransposedConv.apply(*a, padding), (x, layer.weight, layer.bias)
+        lambda *a: _Stride2TransposedConv.apply(*a, padding, None), (x, layer.weight, layer.bias)
     )
     # the float layer (channels_last as in training) against the stock layer's gradients
     stock = torch.nn.ConvTranspose2d(3, 5, kernel, stride=2, padding=padding)
@@ -90,6 +90,33 @@ def test_stride2_transposed_conv_is_conv_transpose2d(kernel, padding):
     ]
     for ours, theirs in zip(*grads, strict=True):
         torch.testing.assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+@pytest.mark.parametrize("kernel,padding", [(4, 1), (2, 0)])
+def test_stride2_transposed_conv_with_fused_leaky_relu(kernel, padding, channels_last):
+    from scigan.blobs.models import Stride2ConvTranspose2d, _fused_leaky_available
+
+    assert _fused_leaky_available()  # the pinned CPU build has it: the fast path is tested
+    torch.manual_seed(0)
+    layer = Stride2ConvTranspose2d(3, 5, kernel, padding)
+    stock = torch.nn.ConvTranspose2d(3, 5, kernel, stride=2, padding=padding)
+    stock.load_state_dict(layer.state_dict())
+    x = torch.randn(4, 3, 5, 5)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    grad = torch.randn(4, 5, 10, 10)
+    x_ours, x_stock = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours = layer(x_ours, leaky_slope=0.2)
+    theirs = torch.nn.functional.leaky_relu(stock(x_stock), 0.2)
+    torch.testing.assert_close(ours, theirs)
+    got = torch.autograd.grad(ours, [x_ours, layer.weight, layer.bias], grad)
+    want = torch.autograd.grad(theirs, [x_stock, stock.weight, stock.bias], grad)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w)
+    # the fallback (stock layer, separate activation) computes the same
+    layer.fast = False
+    torch.testing.assert_close(layer(x, leaky_slope=0.2), theirs)
 
 
 def test_stride2_transposed_conv_refuses_other_shapes():
