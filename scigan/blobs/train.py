@@ -72,13 +72,13 @@ class BlobGanStep(OptimizerPair):
     ):
         t = config.train
         self.generator, self.discriminator, self.t = generator, discriminator, t
-        betas = tuple(t.adam_betas)
-        self.opt_g = torch.optim.Adam(
-            generator.parameters(), lr=t.lr_generator, betas=betas, eps=t.adam_eps
-        )
-        self.opt_d = torch.optim.Adam(
-            discriminator.parameters(), lr=t.lr_discriminator, betas=betas, eps=t.adam_eps
-        )
+        # the fused kernel: one pass over each model's weights (on CPU torch's default Adam
+        # loops over the tensors op by op, ~8x slower for the generator's 1.85 M weights)
+        kw = dict(betas=tuple(t.adam_betas), eps=t.adam_eps)
+        if device.type in ("cpu", "cuda"):
+            kw["fused"] = True
+        self.opt_g = torch.optim.Adam(generator.parameters(), lr=t.lr_generator, **kw)
+        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=t.lr_discriminator, **kw)
         self.device = device
         self.memory_format = (
             torch.channels_last
