@@ -31,7 +31,14 @@ from scigan.core.losses import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from scigan.core.steps import OptimizerPair, descend, frozen, linear_decay, update_average
+from scigan.core.steps import (
+    OptimizerPair,
+    adam_step,
+    descend,
+    frozen,
+    linear_decay,
+    update_average,
+)
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.models import (
     StackedConvGenerator,
@@ -305,7 +312,7 @@ class FusedWganGpStep(WganGpStep):
                     if p.grad is None:
                         p.grad = torch.empty_like(p)
                     torch.add(g1, g2, out=p.grad)
-                self.opt_d.step()
+                adam_step(self.opt_d)
             total = wasserstein + penalty
             tg = None if t_real is None else t_real[:, 0]
         z_g = G.modulate(z[:, n * B :], tg)  # autograd only where conditional
@@ -331,7 +338,7 @@ class FusedWganGpStep(WganGpStep):
                 if all(p is not q for q in self.affine_params):
                     p.grad = None
             z_g.backward(torch.bmm(grad_pre, A.transpose(1, 2)))
-        self.opt_g.step()
+        adam_step(self.opt_g)
         return {
             "critic_wasserstein": wasserstein,
             "critic_gp": penalty,

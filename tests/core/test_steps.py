@@ -2,7 +2,14 @@ import pytest
 import torch
 from torch import nn
 
-from scigan.core.steps import OptimizerPair, descend, frozen, linear_decay, update_average
+from scigan.core.steps import (
+    OptimizerPair,
+    adam_step,
+    descend,
+    frozen,
+    linear_decay,
+    update_average,
+)
 
 
 def test_frozen_lets_gradients_through_but_not_into_weights():
@@ -64,3 +71,46 @@ def test_optimizer_pair_state_round_trips_both_optimizers():
         for k in sa["state"]:
             for key in ("step", "exp_avg", "exp_avg_sq"):
                 torch.testing.assert_close(sb["state"][k][key], sa["state"][k][key])
+
+
+def _two_adams(**options):
+    torch.manual_seed(0)
+    models = [nn.Sequential(nn.Linear(5, 7), nn.Linear(7, 2)) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    opts = [torch.optim.Adam(m.parameters(), lr=1e-2, **options) for m in models]
+    return models, opts
+
+
+@pytest.mark.parametrize("options", [{"fused": True}, {"fused": True, "weight_decay": 0.1}, {}])
+def test_adam_step_is_bitwise_optimizer_step(options):
+    models, opts = _two_adams(**options)
+    for step in range(4):
+        x = torch.randn(3, 5)
+        for group in opts[0].param_groups + opts[1].param_groups:
+            group["lr"] = 1e-2 / (step + 1)  # a schedule changes lr between steps
+        for model, opt, update in zip(models, opts, (lambda o: o.step(), adam_step), strict=True):
+            opt.zero_grad(set_to_none=True)
+            model(x).square().sum().backward()
+            update(opt)
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        assert torch.equal(a, b)
+    sa, sb = opts[0].state_dict()["state"], opts[1].state_dict()["state"]
+    assert sa.keys() == sb.keys()
+    for key in sa:
+        for name in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(sa[key][name], sb[key][name])
+
+
+def test_adam_step_leaves_parameters_without_gradients_alone():
+    models, opts = _two_adams(fused=True)
+    model, opt = models[0], opts[0]
+    model(torch.randn(3, 5)).sum().backward()
+    adam_step(opt)  # first step: creates the state through optimizer.step()
+    frozen_layer = [p.detach().clone() for p in model[0].parameters()]
+    for p in model[0].parameters():
+        p.grad = None
+    adam_step(opt)
+    for before, p in zip(frozen_layer, model[0].parameters(), strict=True):
+        assert torch.equal(before, p)
+        assert opt.state[p]["step"].item() == 1
+    assert all(opt.state[p]["step"].item() == 2 for p in model[1].parameters())
