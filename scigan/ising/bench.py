@@ -132,7 +132,7 @@ def gan_bench(quick: bool = False) -> dict:
     if quick:
         cases = [("fused", 1, 64, 2), ("fused", 1, 1024, 1), ("autograd", 1, 64, 1)]
     for engine, models, batch, steps in cases:
-        rate, peak = _gan_rate(models, batch, engine, steps, 1 if quick else 3)
+        rate, peak = _gan_rate(models, batch, engine, steps, 1 if quick else 5)
         entry = {"steps_per_s": rate, "fp32_matmul_peak_gflops_around": peak}
         per_gan = rate * models
         if models > 1:
