@@ -26,10 +26,11 @@ class OptimizerPair:
 
 
 def descend(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
-    """One optimizer step on `loss` (summed first if it holds one loss per stacked model)."""
+    """One optimizer step on `loss` (summed first if it holds one loss per stacked model),
+    through `adam_step` (bitwise optimizer.step())."""
     optimizer.zero_grad(set_to_none=True)
     (loss if loss.dim() == 0 else loss.sum()).backward()
-    optimizer.step()
+    adam_step(optimizer)
 
 
 def adam_step(optimizer: torch.optim.Optimizer) -> None:
