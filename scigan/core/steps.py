@@ -33,6 +33,15 @@ def descend(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
     adam_step(optimizer)
 
 
+def fused_adam(params, lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Adam:
+    """torch.optim.Adam with its fused kernel where the parameters' device has one (CPU and
+    CUDA): one pass over each model's weights. On CPU torch's default Adam loops over the
+    tensors op by op, ~8x slower for the blob generator's 1.85 M weights."""
+    params = list(params)
+    fused = {"fused": True} if params and params[0].device.type in ("cpu", "cuda") else {}
+    return torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=eps, **fused)
+
+
 def adam_step(optimizer: torch.optim.Optimizer) -> None:
     """optimizer.step() for a fused torch.optim.Adam, calling its kernel directly once every
     parameter has state: the same kernel on the same tensors, so bitwise the same update and
@@ -41,26 +50,10 @@ def adam_step(optimizer: torch.optim.Optimizer) -> None:
     thousand weights updated thousands of times (the Ising critic). Anything else (another
     optimizer, options the kernel call below does not pass, state not yet created, mixed
     devices or dtypes) goes through optimizer.step()."""
-    if type(optimizer) is not torch.optim.Adam:
+    calls = _direct_adam_calls(optimizer)
+    if calls is None:
         optimizer.step()
         return
-    calls = []
-    for group in optimizer.param_groups:
-        if not group["fused"] or group["amsgrad"] or group["maximize"] or group["capturable"]:
-            optimizer.step()
-            return
-        if group["differentiable"] or group.get("decoupled_weight_decay", False):
-            optimizer.step()
-            return
-        params = [p for p in group["params"] if p.grad is not None]
-        states = [optimizer.state.get(p) for p in params]
-        if not params or any(not state for state in states):
-            optimizer.step()
-            return
-        if len({(p.device, p.dtype) for p in params}) > 1:
-            optimizer.step()
-            return
-        calls.append((group, params, states))
     for group, params, states in calls:
         steps = [state["step"] for state in states]
         torch._foreach_add_(steps, 1)
@@ -82,6 +75,27 @@ def adam_step(optimizer: torch.optim.Optimizer) -> None:
             grad_scale=None,
             found_inf=None,
         )
+
+
+_UNSUPPORTED_OPTIONS = ("amsgrad", "maximize", "capturable", "differentiable")
+
+
+def _direct_adam_calls(optimizer: torch.optim.Optimizer) -> list[tuple] | None:
+    """(group, parameters with gradients, their states) per param group, or None where
+    adam_step must leave the update to optimizer.step()."""
+    if type(optimizer) is not torch.optim.Adam:
+        return None
+    calls = []
+    for group in optimizer.param_groups:
+        options = [group[key] for key in _UNSUPPORTED_OPTIONS]
+        if not group["fused"] or any(options) or group.get("decoupled_weight_decay", False):
+            return None
+        params = [p for p in group["params"] if p.grad is not None]
+        states = [optimizer.state.get(p) for p in params]
+        if not params or not all(states) or len({(p.device, p.dtype) for p in params}) > 1:
+            return None
+        calls.append((group, params, states))
+    return calls
 
 
 @contextmanager

@@ -222,9 +222,12 @@ class StackedGenerator(nn.Module):
 
     def from_affine(self, A: Tensor, b: Tensor, z: Tensor, temperature: Tensor | None = None):
         """Lattices (K, N, L, L) for noise z (K, N, noise_dim), given affine_map()'s A and b."""
-        x = torch.baddbmm(b, self.modulate(z, temperature), A)
-        x = spin_output(x, self.output, self.straight_through)
-        return x.reshape(z.shape[0], z.shape[1], self.L, self.L)
+        return self.activate(torch.baddbmm(b, self.modulate(z, temperature), A))
+
+    def activate(self, pre: Tensor) -> Tensor:
+        """Lattices (K, N, L, L) from the pre-activations z A + b (K, N, L*L)."""
+        x = spin_output(pre, self.output, self.straight_through)
+        return x.reshape(pre.shape[0], pre.shape[1], self.L, self.L)
 
     def forward(self, z: Tensor, temperature: Tensor | None = None) -> Tensor:
         A, b = self.affine_map()

@@ -36,6 +36,7 @@ from scigan.core.steps import (
     adam_step,
     descend,
     frozen,
+    fused_adam,
     linear_decay,
     update_average,
 )
@@ -45,7 +46,6 @@ from scigan.ising.models import (
     StackedCritic,
     StackedGenerator,
     StackedMlpGenerator,
-    spin_output,
 )
 
 CONDITIONAL_INDEX = 1_000_000  # stream key of the one conditional model
@@ -214,11 +214,9 @@ class WganGpStep(OptimizerPair):
         self.generator, self.critic = generator, critic
         self.critic_steps, self.gp_weight = t.critic_steps, t.gp_weight
         self.sign_fold = cfg.model.sign_fold
-        device = next(generator.parameters()).device
-        fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
-        kw = dict(betas=tuple(t.adam_betas), eps=t.adam_eps, **fused)
-        self.opt_g = torch.optim.Adam(generator.parameters(), lr=t.lr_generator, **kw)
-        self.opt_d = torch.optim.Adam(critic.parameters(), lr=t.lr_critic, **kw)
+        betas, eps = tuple(t.adam_betas), t.adam_eps
+        self.opt_g = fused_adam(generator.parameters(), t.lr_generator, betas, eps)
+        self.opt_d = fused_adam(critic.parameters(), t.lr_critic, betas, eps)
 
     def fold(self, lattices: Tensor) -> Tensor:
         """What the critic sees of any lattice, real or generated: folded to m >= 0 with
@@ -258,6 +256,15 @@ class WganGpStep(OptimizerPair):
             "critic_total": total.detach(),
             "generator": loss_g.detach(),
         }
+
+
+def gradient_buffers(params: list[Tensor]) -> list[Tensor]:
+    """The parameters' .grad tensors, created once and then kept from step to step (steps
+    that write gradients by hand fill them in place instead of allocating new ones)."""
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.empty_like(p)
+    return [p.grad for p in params]
 
 
 class FusedWganGpStep(WganGpStep):
@@ -308,18 +315,15 @@ class FusedWganGpStep(WganGpStep):
                 penalty, gp_grads = fs.penalty_gradients(
                     D, record, slice(2 * B, 3 * B), self.gp_weight
                 )
-                for p, g1, g2 in zip(params, grads, gp_grads, strict=True):
-                    if p.grad is None:
-                        p.grad = torch.empty_like(p)
-                    torch.add(g1, g2, out=p.grad)
+                for buffer, g1, g2 in zip(gradient_buffers(params), grads, gp_grads, strict=True):
+                    torch.add(g1, g2, out=buffer)
                 adam_step(self.opt_d)
             total = wasserstein + penalty
             tg = None if t_real is None else t_real[:, 0]
         z_g = G.modulate(z[:, n * B :], tg)  # autograd only where conditional
         with torch.no_grad():
             pre = torch.baddbmm(b, z_g, A)
-            lattices = spin_output(pre, G.output, G.straight_through)
-            lattices = lattices.reshape(K, B, G.L, G.L)
+            lattices = G.activate(pre)
             signs = lattice_signs(lattices) if self.sign_fold else None
             record = fs.critic_forward(D, lattices if signs is None else lattices * signs, tg)
             loss_g = wasserstein_generator_loss(record.scores)
@@ -327,11 +331,8 @@ class FusedWganGpStep(WganGpStep):
             if signs is not None:
                 grad_out = grad_out * signs.reshape(K, B, 1)
             grad_pre = fs.output_backward(G, pre, grad_out)
-            for p in self.affine_params:
-                if p.grad is None:
-                    p.grad = torch.empty_like(p)
             fs.generator_gradients(
-                G, z_g, grad_pre, self.inverse, out=[p.grad for p in self.affine_params]
+                G, z_g, grad_pre, self.inverse, out=gradient_buffers(self.affine_params)
             )
         if z_g.requires_grad:
             for p in G.parameters():

@@ -7,6 +7,7 @@ from scigan.core.steps import (
     adam_step,
     descend,
     frozen,
+    fused_adam,
     linear_decay,
     update_average,
 )
@@ -114,3 +115,12 @@ def test_adam_step_leaves_parameters_without_gradients_alone():
         assert torch.equal(before, p)
         assert opt.state[p]["step"].item() == 1
     assert all(opt.state[p]["step"].item() == 2 for p in model[1].parameters())
+
+
+def test_fused_adam_uses_the_fused_kernel_on_cpu():
+    model = nn.Linear(3, 2)
+    opt = fused_adam(model.parameters(), 1e-3, (0.5, 0.9), 1e-7)
+    (group,) = opt.param_groups
+    assert group["fused"] is True
+    assert (group["lr"], group["betas"], group["eps"]) == (1e-3, (0.5, 0.9), 1e-7)
+    assert group["params"] == list(model.parameters())
