@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench bench-keras lint clean
 
 $(BIN)/scigan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,20 @@ test: $(BIN)/scigan
 bench: $(BIN)/scigan
 	$(BIN)/scigan bench --out bench/bench.json
 
+# TensorFlow in its own venv (its numpy and thread pools stay away from torch's): the Keras
+# implementations of the DNA and blob GANs timed on this machine, alternating with scigan's.
+KERAS_VENV := .venv-keras
+$(KERAS_VENV)/bin/python:
+	$(PYTHON) -m venv $(KERAS_VENV)
+	$(KERAS_VENV)/bin/pip install -q --upgrade pip
+	$(KERAS_VENV)/bin/pip install -q tensorflow-cpu==2.21.0 keras==3.15.1
+
+bench-keras: $(BIN)/scigan $(KERAS_VENV)/bin/python
+	$(BIN)/scigan bench --case dna --case blobs --keras-python $(KERAS_VENV)/bin/python \
+		--out bench/bench_keras.json
+
 lint: $(BIN)/scigan
 	$(BIN)/ruff check scigan tests
 
 clean:
-	rm -rf $(VENV) runs data bench
+	rm -rf $(VENV) $(KERAS_VENV) runs data bench

@@ -88,11 +88,18 @@ def bench(
     out: Annotated[Path, typer.Option(help="JSON file to write")] = Path("bench/bench.json"),
     case: Annotated[list[str] | None, typer.Option(help="case studies (default all)")] = None,
     quick: Annotated[bool, typer.Option(help="short runs (smoke test)")] = False,
+    keras_python: Annotated[
+        Path | None,
+        typer.Option(
+            help="a Python with TensorFlow/Keras 3: also time each case study's Keras "
+            "implementation here, alternating with scigan's (make bench-keras)"
+        ),
+    ] = None,
 ) -> None:
     """Benchmark training and evaluation speed; writes JSON."""
     from scigan.core.bench import run_benchmarks
 
-    typer.echo(run_benchmarks(out, case, quick))
+    typer.echo(run_benchmarks(out, case, quick, keras_python))
 
 
 def _register_data_commands() -> None:

@@ -67,11 +67,28 @@ def step_flops(batch: int, generator: nn.Module, discriminator: nn.Module, size:
     return 2 * batch * per_sample
 
 
-def run_bench(quick: bool = False) -> dict:
+def _task(images, device: torch.device, precision: str, channels_last: bool, fast: bool):
+    """A batch-64 training task of the thesis recipe; `fast` False = stock convolutions."""
     from scigan.blobs.config import BlobsConfig
-    from scigan.blobs.data import build_dataset
     from scigan.blobs.models import OneChannelConv2d, Stride2ConvTranspose2d
     from scigan.blobs.train import BlobGanTask
+
+    sets = [
+        "data.path=x",
+        "train.batch_size=64",
+        f"train.precision={precision}",
+        f"train.channels_last={str(channels_last).lower()}",
+    ]
+    cfg = validate(BlobsConfig, resolve_case_config(load_case_study("blobs"), None, sets))
+    task = BlobGanTask(cfg, images, device)
+    for m in task.generator.modules():
+        if isinstance(m, OneChannelConv2d | Stride2ConvTranspose2d):
+            m.fast = fast
+    return task
+
+
+def run_bench(quick: bool = False) -> dict:
+    from scigan.blobs.data import build_dataset
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     images = build_dataset(640, 1, seed=0).train
@@ -79,7 +96,6 @@ def run_bench(quick: bool = False) -> dict:
     # bf16 GEMMs without hardware support can be orders of magnitude slower: a small size.
     bf16_n = 2048 if device.type == "cuda" else 256
     peak_bf16 = matmul_peak_gflops(bf16_n, repeats=2, device=device.type, dtype=torch.bfloat16)
-    case = load_case_study("blobs")
     results: dict = {
         "device": str(device),
         "threads": torch.get_num_threads(),
@@ -103,17 +119,7 @@ def run_bench(quick: bool = False) -> dict:
         ("bf16 autocast (channels_last)", "bf16", True, True),
     ]
     for name, precision, channels_last, fast in variants:
-        sets = [
-            "data.path=x",
-            "train.batch_size=64",
-            f"train.precision={precision}",
-            f"train.channels_last={str(channels_last).lower()}",
-        ]
-        cfg = validate(BlobsConfig, resolve_case_config(case, None, sets))
-        task = BlobGanTask(cfg, images, device)
-        for m in task.generator.modules():
-            if isinstance(m, OneChannelConv2d | Stride2ConvTranspose2d):
-                m.fast = fast
+        task = _task(images, device, precision, channels_last, fast)
         slow = precision == "bf16" and device.type == "cpu"
         if quick:
             steps, warmup, repeats = 1, 1, 1
@@ -140,3 +146,42 @@ def run_bench(quick: bool = False) -> dict:
             }
         )
     return results
+
+
+def keras_comparison(keras_python, quick: bool = False, rounds: int = 3) -> dict:
+    """scigan's default fp32 step against the Keras implementation
+    (`scigan/blobs/keras_reference.py`, each training style in it) timed here under
+    `keras_python`, alternating round by round, at batch 64 on the CPU."""
+    from pathlib import Path
+
+    from scigan.blobs import keras_reference
+    from scigan.blobs.data import build_dataset
+    from scigan.core.keras_reference import check_keras_python, interleaved_ratios, keras_rate
+
+    tensorflow = check_keras_python(keras_python)
+    threads = torch.get_num_threads()
+    case_file = Path(keras_reference.__file__)
+    seconds, warmup = (2.0, 1.0) if quick else (12.0, 4.0)
+    rounds = 1 if quick else rounds
+    task = _task(build_dataset(640, 1, seed=0).train, torch.device("cpu"), "fp32", True, True)
+
+    def reference(variant: str) -> float:
+        out = keras_rate(keras_python, case_file, variant, 64, threads, seconds, 3, warmup)
+        return out["steps_per_s"] * 64
+
+    def ours() -> float:
+        steps, repeats = (1, 1) if quick else (8, 2)
+        return 64 * training_steps_per_s(task, steps, repeats, warmup_steps=2)
+
+    result = interleaved_ratios(
+        ours, {v: partial(reference, v) for v in keras_reference.VARIANTS}, rounds
+    )
+    return {
+        "unit": "samples_per_s",
+        "batch_size": 64,
+        "threads": threads,
+        "tensorflow": tensorflow,
+        "ours_variant": "fp32 scigan default",
+        **result,
+        "target_vs_best_keras": 1.0,
+    }

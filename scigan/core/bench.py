@@ -118,12 +118,22 @@ def machine_info() -> dict:
     return info
 
 
-def run_benchmarks(out: Path, cases: list[str] | None, quick: bool) -> str:
+def run_benchmarks(
+    out: Path, cases: list[str] | None, quick: bool, keras_python: Path | None = None
+) -> str:
+    """Each case study's `run_bench`; with `keras_python` (an interpreter with TensorFlow), also
+    each case's `keras_comparison` where it has one (`scigan.core.keras_reference`)."""
     set_threads(None)
     names = cases or _bench_modules()
+    if keras_python is not None:
+        from scigan.core.keras_reference import check_keras_python
+
+        check_keras_python(keras_python)  # fail before the long benchmarks, not after
     results = {"machine": machine_info(), "quick": quick}
     for name in names:
         module = importlib.import_module(f"scigan.{name}.bench")
         results[name] = module.run_bench(quick=quick)
+        if keras_python is not None and hasattr(module, "keras_comparison"):
+            results[name]["keras_measured_here"] = module.keras_comparison(keras_python, quick)
     atomic_write_json(out, results)
     return json.dumps(results, indent=2) + f"\nwritten to {out}"
