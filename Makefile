@@ -22,8 +22,8 @@ test: $(BIN)/scigan
 bench: $(BIN)/scigan
 	$(BIN)/scigan bench --out bench/bench.json
 
-# TensorFlow in its own venv (its numpy and thread pools stay away from torch's): the Keras
-# implementations of the DNA and blob GANs timed on this machine, alternating with scigan's.
+# TensorFlow in its own venv (its numpy and thread pools stay away from torch's): every case
+# study's Keras implementation timed on this machine, alternating with scigan's step.
 KERAS_VENV := .venv-keras
 $(KERAS_VENV)/bin/python:
 	$(PYTHON) -m venv $(KERAS_VENV)
@@ -31,8 +31,7 @@ $(KERAS_VENV)/bin/python:
 	$(KERAS_VENV)/bin/pip install -q tensorflow-cpu==2.21.0 keras==3.15.1
 
 bench-keras: $(BIN)/scigan $(KERAS_VENV)/bin/python
-	$(BIN)/scigan bench --case dna --case blobs --keras-python $(KERAS_VENV)/bin/python \
-		--out bench/bench_keras.json
+	$(BIN)/scigan bench --keras-python $(KERAS_VENV)/bin/python --out bench/bench_keras.json
 
 lint: $(BIN)/scigan
 	$(BIN)/ruff check scigan tests

@@ -124,7 +124,7 @@ def test_interleaved_ratios_alternate_and_compare_round_by_round():
     not os.environ.get("SCIGAN_KERAS_PYTHON"),
     reason="needs SCIGAN_KERAS_PYTHON, a Python with TensorFlow (make bench-keras builds one)",
 )
-@pytest.mark.parametrize("case", ["dna", "blobs"])
+@pytest.mark.parametrize("case", ["dna", "blobs", "ising"])
 def test_the_keras_references_train_with_the_thesis_parameter_counts(case):
     import importlib
 
