@@ -72,13 +72,16 @@ def keras_rate(
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        raise SciganError(
-            f"the Keras reference {case_file.name} ({variant}) failed:\n{tail}",
-            fix="see the whole output by running: TF_ENABLE_ONEDNN_OPTS=1 " + " ".join(command),
-        )
-    return json.loads(lines[-1])
+    try:
+        if done.returncode == 0 and lines:
+            return json.loads(lines[-1])
+    except json.JSONDecodeError:
+        pass
+    tail = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-5:])
+    raise SciganError(
+        f"the Keras reference {case_file.name} ({variant}) failed:\n{tail}",
+        fix="see the whole output by running: TF_ENABLE_ONEDNN_OPTS=1 " + " ".join(command),
+    )
 
 
 def interleaved_ratios(

@@ -67,6 +67,12 @@ def test_keras_rate_failure_is_a_clear_error_with_the_scripts_last_words(tmp_pat
     )
 
 
+def test_keras_rate_without_a_json_result_is_a_clear_error(tmp_path):
+    python = fake_python(tmp_path, "print('finished, but no result')\n")
+    with pytest.raises(SciganError, match=r"case\.py \(xla\) failed:\nfinished, but no result"):
+        keras_rate(python, tmp_path / "case.py", "xla", 64, 2, 1.0)
+
+
 def test_check_keras_python_returns_tensorflows_version(tmp_path):
     python = fake_python(tmp_path, "print('2.21.0 3.15.1')\n")
     assert check_keras_python(python) == "2.21.0"
