@@ -148,40 +148,23 @@ def run_bench(quick: bool = False) -> dict:
     return results
 
 
-def keras_comparison(keras_python, quick: bool = False, rounds: int = 3) -> dict:
+def keras_comparison(keras_python, quick: bool = False) -> dict:
     """scigan's default fp32 step against the Keras implementation
-    (`scigan/blobs/keras_reference.py`, each training style in it) timed here under
-    `keras_python`, alternating round by round, at batch 64 on the CPU."""
-    from pathlib import Path
-
+    (`scigan/blobs/keras_reference.py`, each training style in it) timed here, alternating
+    round by round, at batch 64 on the CPU."""
     from scigan.blobs import keras_reference
     from scigan.blobs.data import build_dataset
-    from scigan.core.keras_reference import check_keras_python, interleaved_ratios, keras_rate
+    from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
 
-    tensorflow = check_keras_python(keras_python)
-    threads = torch.get_num_threads()
-    case_file = Path(keras_reference.__file__)
-    seconds, warmup = (2.0, 1.0) if quick else (12.0, 4.0)
-    rounds = 1 if quick else rounds
     task = _task(build_dataset(640, 1, seed=0).train, torch.device("cpu"), "fp32", True, True)
-
-    def reference(variant: str) -> float:
-        out = keras_rate(keras_python, case_file, variant, 64, threads, seconds, 3, warmup)
-        return out["steps_per_s"] * 64
-
-    def ours() -> float:
-        steps, repeats = (1, 1) if quick else (8, 2)
-        return 64 * training_steps_per_s(task, steps, repeats, warmup_steps=2)
-
-    result = interleaved_ratios(
-        ours, {v: partial(reference, v) for v in keras_reference.VARIANTS}, rounds
+    steps, repeats = (1, 1) if quick else (8, 2)
+    return compare_with_keras(
+        keras_python,
+        keras_reference,
+        lambda: 64 * training_steps_per_s(task, steps, repeats, warmup_steps=2),
+        ours_label="fp32 scigan default",
+        unit="samples_per_s",
+        target=1.0,
+        per_step=64,
+        **{**QUICK_KERAS, "seconds": 2.0} if quick else {"seconds": 12.0, "warmup_seconds": 4.0},
     )
-    return {
-        "unit": "samples_per_s",
-        "batch_size": 64,
-        "threads": threads,
-        "tensorflow": tensorflow,
-        "ours_variant": "fp32 scigan default",
-        **result,
-        "target_vs_best_keras": 1.0,
-    }

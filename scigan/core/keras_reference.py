@@ -20,11 +20,14 @@ import statistics
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 
 from scigan.core.errors import SciganError
 
 HARNESS = Path(__file__).with_name("keras_harness.py")
 _FIX = "make bench-keras builds .venv-keras with TensorFlow and passes its python"
+# `compare_with_keras` settings for `scigan bench --quick` (a smoke test of the plumbing)
+QUICK_KERAS = {"seconds": 1.0, "warmup_seconds": 0.5, "rounds": 1}
 
 
 def check_keras_python(python: Path) -> str:
@@ -96,7 +99,11 @@ def interleaved_ratios(
         ours_rates.append(ours())
         for name, measure in references.items():
             theirs[name].append(measure())
-    result: dict = {"ours": [round(r, 2) for r in ours_rates], "rounds": rounds, "references": {}}
+    result: dict = {
+        "ours_rates": [round(r, 2) for r in ours_rates],
+        "rounds": rounds,
+        "references": {},
+    }
     best = [max(rates[i] for rates in theirs.values()) for i in range(rounds)]
     for name, rates in [*theirs.items(), ("best_keras", best)]:
         ratios = [a / b for a, b in zip(ours_rates, rates, strict=True)]
@@ -106,3 +113,45 @@ def interleaved_ratios(
             "median_ratio": round(statistics.median(ratios), 3),
         }
     return result
+
+
+def compare_with_keras(
+    keras_python: Path,
+    reference: ModuleType,
+    ours: Callable[[], float],
+    *,
+    ours_label: str,
+    unit: str,
+    target: float,
+    batch: int = 64,
+    seconds: float = 6.0,
+    warmup_seconds: float = 3.0,
+    rounds: int = 3,
+    per_step: float = 1.0,
+) -> dict:
+    """A case study's comparison for ``scigan bench --keras-python``: `ours()` (a rate in
+    `unit`) alternating with each training style of its `reference` module (a
+    ``keras_reference.py``) timed under `keras_python`; Keras's steps/s are multiplied by
+    `per_step` (e.g. the batch size for samples/s)."""
+    import torch
+
+    tensorflow = check_keras_python(keras_python)
+    threads = torch.get_num_threads()
+    case_file = Path(reference.__file__)
+
+    def keras(variant: str) -> float:
+        out = keras_rate(
+            keras_python, case_file, variant, batch, threads, seconds, 3, warmup_seconds
+        )
+        return out["steps_per_s"] * per_step
+
+    keras_styles = {v: (lambda v=v: keras(v)) for v in reference.VARIANTS}
+    return {
+        "unit": unit,
+        "batch_size": batch,
+        "threads": threads,
+        "tensorflow": tensorflow,
+        "ours": ours_label,
+        **interleaved_ratios(ours, keras_styles, rounds),
+        "target_vs_best_keras": target,
+    }

@@ -162,37 +162,18 @@ def run_bench(quick: bool = False) -> dict:
     return results
 
 
-def keras_comparison(keras_python, quick: bool = False, rounds: int = 3) -> dict:
+def keras_comparison(keras_python, quick: bool = False) -> dict:
     """The fused step against the Keras implementation (`scigan/dna/keras_reference.py`, every
-    training style in it) timed here under `keras_python`, alternating round by round, at batch
-    64 on the CPU (TensorFlow's CPU build against scigan on the same cores)."""
-    from pathlib import Path
-
-    from scigan.core.keras_reference import check_keras_python, interleaved_ratios, keras_rate
+    training style in it) timed here, alternating round by round, at batch 64 on the CPU."""
+    from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
     from scigan.dna import keras_reference
 
-    tensorflow = check_keras_python(keras_python)
-    threads = torch.get_num_threads()
-    case_file = Path(keras_reference.__file__)
-    seconds, warmup = (1.0, 0.5) if quick else (6.0, 3.0)
-    rounds = 1 if quick else rounds
-
-    def reference(variant: str) -> float:
-        out = keras_rate(keras_python, case_file, variant, 64, threads, seconds, 3, warmup)
-        return out["steps_per_s"]
-
-    def ours() -> float:
-        return _measure_isolated("fused", 64, 20 if quick else 400, "cpu", quick)[0]
-
-    result = interleaved_ratios(
-        ours, {v: partial(reference, v) for v in keras_reference.VARIANTS}, rounds
+    return compare_with_keras(
+        keras_python,
+        keras_reference,
+        lambda: _measure_isolated("fused", 64, 20 if quick else 400, "cpu", quick)[0],
+        ours_label="fused engine",
+        unit="steps_per_s",
+        target=1.5,
+        **QUICK_KERAS if quick else {},
     )
-    return {
-        "unit": "steps_per_s",
-        "batch_size": 64,
-        "threads": threads,
-        "tensorflow": tensorflow,
-        "ours_engine": "fused",
-        **result,
-        "target_vs_best_keras": 1.5,
-    }

@@ -194,38 +194,22 @@ def run_bench(quick: bool = False) -> dict:
     return results
 
 
-def keras_comparison(keras_python, quick: bool = False, rounds: int = 3) -> dict:
+def keras_comparison(keras_python, quick: bool = False) -> dict:
     """One GAN's fused WGAN-GP step against the Keras implementation
-    (`scigan/ising/keras_reference.py`, each training style in it) timed here under
-    `keras_python`, alternating round by round, at batch 64 on the CPU."""
-    import torch
-
-    from scigan.core.keras_reference import check_keras_python, interleaved_ratios, keras_rate
+    (`scigan/ising/keras_reference.py`, each training style in it) timed here, alternating
+    round by round, at batch 64 on the CPU."""
+    from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
     from scigan.ising import keras_reference
 
-    tensorflow = check_keras_python(keras_python)
-    threads = torch.get_num_threads()
-    case_file = Path(keras_reference.__file__)
-    seconds, warmup = (1.0, 0.5) if quick else (6.0, 3.0)
-    rounds = 1 if quick else rounds
-
-    def reference(variant: str) -> float:
-        out = keras_rate(keras_python, case_file, variant, 64, threads, seconds, 3, warmup)
-        return out["steps_per_s"]
-
-    def ours() -> float:
-        return _gan_rate(1, 64, "fused", 2 if quick else 30, 1 if quick else 5)[0]
-
-    references = {v: (lambda v=v: reference(v)) for v in keras_reference.VARIANTS}
-    return {
-        "unit": "steps_per_s (5 critic + 1 generator update)",
-        "batch_size": 64,
-        "threads": threads,
-        "tensorflow": tensorflow,
-        "ours_engine": "fused, one GAN",
-        **interleaved_ratios(ours, references, rounds),
-        "target_vs_best_keras": 2.0,
-    }
+    return compare_with_keras(
+        keras_python,
+        keras_reference,
+        lambda: _gan_rate(1, 64, "fused", 2 if quick else 30, 1 if quick else 5)[0],
+        ours_label="fused engine, one GAN",
+        unit="steps_per_s (5 critic + 1 generator update)",
+        target=2.0,
+        **QUICK_KERAS if quick else {},
+    )
 
 
 if __name__ == "__main__":

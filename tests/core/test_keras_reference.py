@@ -3,13 +3,16 @@ import os
 import stat
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import torch
 
 from scigan.core.errors import SciganError
 from scigan.core.keras_reference import (
     HARNESS,
     check_keras_python,
+    compare_with_keras,
     interleaved_ratios,
     keras_rate,
 )
@@ -112,7 +115,7 @@ def test_interleaved_ratios_alternate_and_compare_round_by_round():
     )
     assert events == ["ours", "a", "b"] * 3
     assert out == {
-        "ours": [300.0, 200.0, 240.0],
+        "ours_rates": [300.0, 200.0, 240.0],
         "rounds": 3,
         "references": {
             "a": {"rates": [100.0, 100.0, 200.0], "ratios": [3.0, 2.0, 1.2], "median_ratio": 2.0},
@@ -123,6 +126,43 @@ def test_interleaved_ratios_alternate_and_compare_round_by_round():
                 "median_ratio": 2.0,
             },
         },
+    }
+
+
+def test_compare_with_keras_times_every_style_of_the_reference_module(tmp_path):
+    # the fake interpreter answers the version probe, then reports 2.5 steps/s for "fast"
+    # and 2.0 for "slow", whatever case file it is given
+    python = fake_python(
+        tmp_path,
+        "if argv[0] == '-c':\n    print('2.21.0 3.15.1')\n    sys.exit()\n"
+        "variant = [a for a in argv if a.startswith('--variant=')][0].split('=')[1]\n"
+        "print(json.dumps({'steps_per_s': {'fast': 2.5, 'slow': 2.0}[variant]}))\n",
+    )
+    reference = SimpleNamespace(__file__=str(tmp_path / "case.py"), VARIANTS=("fast", "slow"))
+    out = compare_with_keras(
+        python,
+        reference,
+        lambda: 400.0,
+        ours_label="ours",
+        unit="samples_per_s",
+        target=1.0,
+        per_step=64,
+        rounds=2,
+    )
+    assert out == {
+        "unit": "samples_per_s",
+        "batch_size": 64,
+        "threads": torch.get_num_threads(),
+        "tensorflow": "2.21.0",
+        "ours": "ours",
+        "ours_rates": [400.0, 400.0],
+        "rounds": 2,
+        "references": {
+            "fast": {"rates": [160.0, 160.0], "ratios": [2.5, 2.5], "median_ratio": 2.5},
+            "slow": {"rates": [128.0, 128.0], "ratios": [3.125, 3.125], "median_ratio": 3.125},
+            "best_keras": {"rates": [160.0, 160.0], "ratios": [2.5, 2.5], "median_ratio": 2.5},
+        },
+        "target_vs_best_keras": 1.0,
     }
 
 
