@@ -44,7 +44,10 @@ def check_keras_python(python: Path) -> str:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise SciganError(f"--keras-python {python} cannot import tensorflow/keras: {last}", _FIX)
-    tf_version, keras_version = done.stdout.split()[-2:]
+    words = done.stdout.split()
+    if len(words) < 2:
+        raise SciganError(f"--keras-python {python} printed no TensorFlow/Keras versions", _FIX)
+    tf_version, keras_version = words[-2:]
     if not keras_version.startswith("3."):
         raise SciganError(f"--keras-python {python} has Keras {keras_version}; needs Keras 3", _FIX)
     return tf_version
@@ -73,7 +76,15 @@ def keras_rate(
         f"--warmup-seconds={warmup_seconds}",
     ]
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    # generous: importing TensorFlow and XLA compilation take seconds on these 2 cores
+    limit = 300 + 10 * (seconds + warmup_seconds)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise SciganError(
+            f"the Keras reference {case_file.name} ({variant}) ran past {limit:.0f} s",
+            fix="see where it hangs by running: TF_ENABLE_ONEDNN_OPTS=1 " + " ".join(command),
+        ) from None
     lines = done.stdout.strip().splitlines()
     try:
         if done.returncode == 0 and lines:

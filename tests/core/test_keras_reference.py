@@ -91,6 +91,9 @@ def test_check_keras_python_rejects_a_missing_file_tensorflow_missing_and_keras_
     )
     with pytest.raises(SciganError, match="cannot import tensorflow/keras: ModuleNotFoundError"):
         check_keras_python(python)
+    python = fake_python(tmp_path, "")
+    with pytest.raises(SciganError, match="printed no TensorFlow/Keras versions"):
+        check_keras_python(python)
     python = fake_python(tmp_path, "print('2.15.0 2.15.0')\n")
     with pytest.raises(SciganError, match="Keras 2.15.0; needs Keras 3"):
         check_keras_python(python)
