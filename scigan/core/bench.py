@@ -52,6 +52,25 @@ def training_steps_per_s(
     return best
 
 
+def sliced_rate(
+    task, warmup_seconds: float = 3.0, clock: Callable[[], float] = time.perf_counter
+) -> Callable[[float], float]:
+    """Warm a GANTask up for `warmup_seconds`, then return ``rate(seconds)``: its training
+    steps/s over the next `seconds` (at least two steps), waiting for the device at the end."""
+
+    def rate(seconds: float) -> float:
+        start = clock()
+        done = 0
+        while done < 2 or clock() - start < seconds:
+            losses = task.train_step()
+            done += 1
+        float(next(iter(losses.values())))
+        return done / (clock() - start)
+
+    rate(warmup_seconds)
+    return rate
+
+
 def matmul_peak_gflops(
     n: int = 2048, repeats: int = 5, device: str = "cpu", dtype: torch.dtype = torch.float32
 ) -> float:

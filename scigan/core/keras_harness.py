@@ -5,7 +5,11 @@ This file is a script for an interpreter that has TensorFlow (Keras 3) installed
 TensorFlow's own numpy and thread pools never meet torch's in one process. ``scigan bench
 --keras-python PY`` (`scigan.core.keras_reference`) runs it as::
 
-    PY keras_harness.py CASE_FILE --variant xla --batch 64 --threads 2 --seconds 6
+    PY keras_harness.py CASE_FILE --variant xla --batch 64 --threads 2 --serve
+
+and, once the model is built and warm, asks it for timed slices of training on its stdin (`serve`),
+alternating with slices of scigan's own step. Without ``--serve`` it times ``--rounds`` rounds
+over ``--seconds`` and prints the result.
 
 CASE_FILE is a case study's ``keras_reference.py``. It defines ``PARAMETERS`` (the thesis
 tables' counts, {"generator": n, "discriminator": n}), ``VARIANTS`` (the training styles it
@@ -98,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup-seconds", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--serve", action="store_true", help="after warming up, time on request (see serve)"
+    )
     args = parser.parse_args(argv)
 
     case = load_case(args.case_file)
@@ -120,19 +127,40 @@ def main(argv: list[str] | None = None) -> None:
             f"error: Keras parameter counts {counts} != the thesis's {case.PARAMETERS}"
         )
     measure(step, args.warmup_seconds, 1, min_steps=2)  # tracing / compilation, then warm caches
-    rates = measure(step, args.seconds, args.rounds)
-    result = {
+    info = {
         "variant": args.variant,
         "batch_size": args.batch,
-        "steps_per_s": max(rates),
-        "rounds_steps_per_s": rates,
         "threads": args.threads,
         "parameters": counts,
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
     }
-    sys.stdout.write(json.dumps(result) + "\n")
+    if args.serve:
+        serve(step, info, sys.stdin, sys.stdout)
+        return
+    rates = measure(step, args.seconds, args.rounds)
+    info.update(steps_per_s=max(rates), rounds_steps_per_s=rates)
+    sys.stdout.write(json.dumps(info) + "\n")
+
+
+def serve(
+    step: Callable[[], object],
+    info: dict,
+    requests,
+    replies,
+    clock: Callable[[], float] = time.perf_counter,
+) -> None:
+    """Announce `info` (one JSON line), then for each line of `requests` (seconds to run)
+    reply with one JSON line {"steps_per_s": rate}; until `requests` ends. The caller keeps
+    the warmed-up model between its own measurements, so the two alternate within seconds."""
+    replies.write(json.dumps(info) + "\n")
+    replies.flush()
+    for line in requests:
+        if line.strip():
+            rate = measure(step, float(line), 1, clock)[0]
+            replies.write(json.dumps({"steps_per_s": rate}) + "\n")
+            replies.flush()
 
 
 if __name__ == "__main__":

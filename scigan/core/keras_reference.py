@@ -4,7 +4,8 @@ The issues quote Keras rates taken on "these 2 cores" at some earlier time; this
 speed drifts by up to 2x within minutes, and small-kernel steps drift more than the matmul peak
 that `scigan.core.bench.scaled_reference` corrects for. So with ``scigan bench --keras-python
 PY`` each case study that ships a ``keras_reference.py`` is timed in Keras on this machine, in
-rounds that alternate with scigan's own measurement, and the ratio is taken round by round.
+slices of a few seconds that alternate with slices of scigan's own step (both kept warm in
+between), and the ratio is taken round by round.
 
 PY must have TensorFlow with Keras 3 (``make bench-keras`` builds ``.venv-keras`` with it). It
 runs `scigan.core.keras_harness` as a script in its own process with oneDNN on
@@ -14,10 +15,13 @@ convolutions) and the same number of threads as torch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import statistics
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -27,7 +31,7 @@ from scigan.core.errors import SciganError
 HARNESS = Path(__file__).with_name("keras_harness.py")
 _FIX = "make bench-keras builds .venv-keras with TensorFlow and passes its python"
 # `compare_with_keras` settings for `scigan bench --quick` (a smoke test of the plumbing)
-QUICK_KERAS = {"seconds": 1.0, "warmup_seconds": 0.5, "rounds": 1}
+QUICK_KERAS = {"seconds": 0.5, "warmup_seconds": 0.5, "rounds": 1}
 
 
 def check_keras_python(python: Path) -> str:
@@ -53,49 +57,88 @@ def check_keras_python(python: Path) -> str:
     return tf_version
 
 
-def keras_rate(
-    python: Path,
-    case_file: Path,
-    variant: str,
-    batch: int,
-    threads: int,
-    seconds: float,
-    rounds: int = 3,
-    warmup_seconds: float = 3.0,
-) -> dict:
-    """One harness run: the JSON it prints (``steps_per_s`` = best of its rounds)."""
-    command = [
-        str(python),
-        str(HARNESS),
-        str(case_file),
-        f"--variant={variant}",
-        f"--batch={batch}",
-        f"--threads={threads}",
-        f"--seconds={seconds}",
-        f"--rounds={rounds}",
-        f"--warmup-seconds={warmup_seconds}",
-    ]
-    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    # generous: importing TensorFlow and XLA compilation take seconds on these 2 cores
-    limit = 300 + 10 * (seconds + warmup_seconds)
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=limit)
-    except subprocess.TimeoutExpired:
+class KerasServer:
+    """One Keras training style, built and warmed up in its own process (`keras_harness`
+    ``--serve``), then timed on request: ``rate(seconds)`` -> steps/s. Use as a context manager."""
+
+    def __init__(
+        self,
+        python: Path,
+        case_file: Path,
+        variant: str,
+        batch: int,
+        threads: int,
+        warmup_seconds: float = 3.0,
+        start_timeout: float = 300.0,
+    ):
+        self.name = f"{Path(case_file).name} ({variant})"
+        self.command = [
+            str(python),
+            str(HARNESS),
+            str(case_file),
+            f"--variant={variant}",
+            f"--batch={batch}",
+            f"--threads={threads}",
+            f"--warmup-seconds={warmup_seconds}",
+            "--serve",
+        ]
+        env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            self.command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env=env,
+        )
+        # importing TensorFlow and XLA compilation take seconds on these 2 cores
+        self.info = self._reply(start_timeout, "did not start")
+
+    def rate(self, seconds: float) -> float:
+        """Steps/s over `seconds` of training (at least a few steps)."""
+        try:
+            self.process.stdin.write(f"{seconds}\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            self._fail("stopped")
+        return float(self._reply(120 + 10 * seconds, "stopped answering")["steps_per_s"])
+
+    def _reply(self, timeout: float, failure: str) -> dict:
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            self._fail(f"{failure} within {timeout:.0f} s")
+        line = self.process.stdout.readline()  # "" once the process has ended
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self._fail(failure)
+
+    def _fail(self, what: str):
+        self.close()
+        self._stderr.seek(0)
+        tail = "\n".join(self._stderr.read().strip().splitlines()[-5:])
         raise SciganError(
-            f"the Keras reference {case_file.name} ({variant}) ran past {limit:.0f} s",
-            fix="see where it hangs by running: TF_ENABLE_ONEDNN_OPTS=1 " + " ".join(command),
-        ) from None
-    lines = done.stdout.strip().splitlines()
-    try:
-        if done.returncode == 0 and lines:
-            return json.loads(lines[-1])
-    except json.JSONDecodeError:
-        pass
-    tail = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-5:])
-    raise SciganError(
-        f"the Keras reference {case_file.name} ({variant}) failed:\n{tail}",
-        fix="see the whole output by running: TF_ENABLE_ONEDNN_OPTS=1 " + " ".join(command),
-    )
+            f"the Keras reference {self.name} {what}:\n{tail}",
+            fix="see the whole output by running: TF_ENABLE_ONEDNN_OPTS=1 "
+            + " ".join(self.command[:-1]),
+        )
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=30)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> KerasServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+        self._stderr.close()
 
 
 def interleaved_ratios(
@@ -129,40 +172,44 @@ def interleaved_ratios(
 def compare_with_keras(
     keras_python: Path,
     reference: ModuleType,
-    ours: Callable[[], float],
+    ours: Callable[[float], float],
     *,
     ours_label: str,
     unit: str,
     target: float,
     batch: int = 64,
-    seconds: float = 6.0,
+    seconds: float = 2.0,
     warmup_seconds: float = 3.0,
-    rounds: int = 3,
+    rounds: int = 10,
     per_step: float = 1.0,
 ) -> dict:
-    """A case study's comparison for ``scigan bench --keras-python``: `ours()` (a rate in
-    `unit`) alternating with each training style of its `reference` module (a
-    ``keras_reference.py``) timed under `keras_python`; Keras's steps/s are multiplied by
-    `per_step` (e.g. the batch size for samples/s)."""
+    """A case study's comparison for ``scigan bench --keras-python``: `ours(seconds)` (scigan's
+    warmed-up step timed for that long, a rate in `unit`) alternating with slices of the same
+    length of each training style of its `reference` module (a ``keras_reference.py``), all
+    built and warmed up first, under `keras_python`. A round takes a few seconds, so scigan and
+    Keras meet the machine in the same phase. Keras's steps/s are multiplied by `per_step`
+    (e.g. the batch size for samples/s)."""
     import torch
 
     tensorflow = check_keras_python(keras_python)
     threads = torch.get_num_threads()
     case_file = Path(reference.__file__)
-
-    def keras(variant: str) -> float:
-        out = keras_rate(
-            keras_python, case_file, variant, batch, threads, seconds, 3, warmup_seconds
-        )
-        return out["steps_per_s"] * per_step
-
-    keras_styles = {v: (lambda v=v: keras(v)) for v in reference.VARIANTS}
+    with contextlib.ExitStack() as stack:
+        servers = {
+            v: stack.enter_context(
+                KerasServer(keras_python, case_file, v, batch, threads, warmup_seconds)
+            )
+            for v in reference.VARIANTS
+        }
+        styles = {v: (lambda s=server: s.rate(seconds) * per_step) for v, server in servers.items()}
+        result = interleaved_ratios(lambda: ours(seconds), styles, rounds)
     return {
         "unit": unit,
         "batch_size": batch,
         "threads": threads,
         "tensorflow": tensorflow,
         "ours": ours_label,
-        **interleaved_ratios(ours, keras_styles, rounds),
+        "seconds_per_measurement": seconds,
+        **result,
         "target_vs_best_keras": target,
     }

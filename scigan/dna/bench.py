@@ -11,6 +11,7 @@ import torch
 from scigan.core.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
+    sliced_rate,
     training_steps_per_s,
     versus_keras,
 )
@@ -54,18 +55,22 @@ def step_flops(batch: int, generator: torch.nn.Module, discriminator: torch.nn.M
     return 2 * macs
 
 
+def _task(engine: str, batch: int, device: str):
+    """A training task of the thesis recipe on the bundled genome."""
+    from scigan.dna.train import DnaGanTask
+
+    overrides = [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"]
+    cfg = validate(DnaConfig, resolve_case_config(load_case_study("dna"), None, overrides))
+    return DnaGanTask(cfg, build_dataset(), torch.device(device))
+
+
 def _measure(
     engine: str, batch: int, steps: int, device: str, threads: int
 ) -> tuple[float, int, float]:
     """Steady-state steps/s of one engine and batch size, the FLOPs of one step and the matmul
     peak measured around it."""
-    from scigan.dna.train import DnaGanTask
-
     set_threads(threads)
-    case = load_case_study("dna")
-    overrides = [f"train.batch_size={batch}", f"train.engine={engine}", "data.path=x"]
-    cfg = validate(DnaConfig, resolve_case_config(case, None, overrides))
-    task = DnaGanTask(cfg, build_dataset(), torch.device(device))
+    task = _task(engine, batch, device)
     warmup_s = 0.0 if steps < 100 else 5.0
     rate, peak = measured_between_peaks(
         partial(training_steps_per_s, task, steps, warmup_s=warmup_s), device
@@ -171,7 +176,7 @@ def keras_comparison(keras_python, quick: bool = False) -> dict:
     return compare_with_keras(
         keras_python,
         keras_reference,
-        lambda: _measure_isolated("fused", 64, 20 if quick else 400, "cpu", quick)[0],
+        sliced_rate(_task("fused", 64, "cpu"), 0.5 if quick else 3.0),
         ours_label="fused engine",
         unit="steps_per_s",
         target=1.5,

@@ -79,14 +79,9 @@ def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) 
     return rates
 
 
-def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) -> tuple:
-    """WGAN-GP steps per second of `models` stacked GANs (each step: every GAN's step), and
-    the fp32 matmul peak around the measurement."""
-    import torch
-
-    from scigan.core.bench import measured_between_peaks
+def _gan_task(models: int, batch: int, engine: str, device):
+    """`models` stacked thesis GANs on random lattices."""
     from scigan.core.config import resolve, validate
-    from scigan.core.device import resolve_device
     from scigan.ising.config import IsingGanConfig, defaults_path
     from scigan.ising.train import IsingGanTask
 
@@ -94,10 +89,21 @@ def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) ->
         IsingGanConfig,
         resolve(defaults_path(), None, [f"train.batch_size={batch}", f"train.engine={engine}"]),
     )
-    device = resolve_device("auto")
     rng = np.random.default_rng(0)
     train = np.where(rng.random((models, 2048, 9, 9)) < 0.5, 1, -1).astype(np.int8)
-    task = IsingGanTask(cfg, np.linspace(0.0, 4.0, models), np.arange(models), train, device)
+    return IsingGanTask(cfg, np.linspace(0.0, 4.0, models), np.arange(models), train, device)
+
+
+def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) -> tuple:
+    """WGAN-GP steps per second of `models` stacked GANs (each step: every GAN's step), and
+    the fp32 matmul peak around the measurement."""
+    import torch
+
+    from scigan.core.bench import measured_between_peaks
+    from scigan.core.device import resolve_device
+
+    device = resolve_device("auto")
+    task = _gan_task(models, batch, engine, device)
     task.train_step()
 
     def step():
@@ -198,13 +204,16 @@ def keras_comparison(keras_python, quick: bool = False) -> dict:
     """One GAN's fused WGAN-GP step against the Keras implementation
     (`scigan/ising/keras_reference.py`, each training style in it) timed here, alternating
     round by round, at batch 64 on the CPU."""
+    import torch
+
+    from scigan.core.bench import sliced_rate
     from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
     from scigan.ising import keras_reference
 
     return compare_with_keras(
         keras_python,
         keras_reference,
-        lambda: _gan_rate(1, 64, "fused", 2 if quick else 30, 1 if quick else 5)[0],
+        sliced_rate(_gan_task(1, 64, "fused", torch.device("cpu")), 0.5 if quick else 3.0),
         ours_label="fused engine, one GAN",
         unit="steps_per_s (5 critic + 1 generator update)",
         target=2.0,

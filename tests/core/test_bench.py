@@ -38,3 +38,22 @@ def test_versus_keras_reports_the_raw_and_the_peak_scaled_ratio():
         "vs_keras": 0.5,
         "vs_keras_at_this_peak": 1.0,
     }
+
+
+def test_sliced_rate_warms_up_then_times_slices_of_whole_steps():
+    from scigan.core.bench import sliced_rate
+
+    now = [0.0]
+    steps = []
+
+    class Task:
+        def train_step(self):
+            now[0] += 0.5
+            steps.append(now[0])
+            return {"loss": 0.0}
+
+    rate = sliced_rate(Task(), warmup_seconds=1.0, clock=lambda: now[0])
+    assert len(steps) == 2  # the warm-up: 1 s of 0.5 s steps
+    assert rate(2.0) == 2.0  # 4 steps in 2 s
+    assert rate(0.1) == 2.0  # at least two steps, in 1 s
+    assert len(steps) == 8

@@ -38,3 +38,22 @@ def test_an_unknown_variant_stops_before_tensorflow_is_imported(tmp_path):
     case.write_text("PARAMETERS = {}\nVARIANTS = ('xla',)\n")
     with pytest.raises(SystemExit, match=r"variant 'eager' not in \['xla'\]"):
         keras_harness.main([str(case), "--variant", "eager"])
+
+
+def test_serve_announces_then_answers_each_request_with_a_timed_slice():
+    import io
+    import json
+
+    now = [0.0]
+
+    def step():
+        now[0] += 0.25
+        return 0.0
+
+    replies = io.StringIO()
+    keras_harness.serve(
+        step, {"variant": "xla"}, io.StringIO("1.0\n\n0.5\n"), replies, lambda: now[0]
+    )
+    lines = [json.loads(line) for line in replies.getvalue().splitlines()]
+    # 1 s = 4 steps of 0.25 s; 0.5 s would be 2 steps, but a slice runs at least 3
+    assert lines == [{"variant": "xla"}, {"steps_per_s": 4.0}, {"steps_per_s": 4.0}]

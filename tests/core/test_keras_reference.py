@@ -11,10 +11,10 @@ import torch
 from scigan.core.errors import SciganError
 from scigan.core.keras_reference import (
     HARNESS,
+    KerasServer,
     check_keras_python,
     compare_with_keras,
     interleaved_ratios,
-    keras_rate,
 )
 
 
@@ -31,49 +31,58 @@ def fake_python(tmp_path: Path, body: str) -> Path:
     return script
 
 
-def test_keras_rate_runs_the_harness_with_onednn_on_and_parses_its_last_line(tmp_path):
-    python = fake_python(
-        tmp_path,
-        "json.dump({'argv': argv, 'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}, "
-        "open(log, 'w'))\n"
-        "print('some TensorFlow chatter')\n"
-        "print(json.dumps({'variant': 'xla', 'steps_per_s': 123.5}))\n",
-    )
+# A fake `keras_harness.py --serve`: announces itself, then answers each request with a rate
+# that depends on the variant; `log` records the arguments and oneDNN's setting.
+SERVE = """
+json.dump({'argv': argv, 'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}, open(log, 'w'))
+if argv[0] == '-c':
+    print('2.21.0 3.15.1')
+    sys.exit()
+variant = [a for a in argv if a.startswith('--variant=')][0].split('=')[1]
+print(json.dumps({'variant': variant}), flush=True)
+for line in sys.stdin:
+    rate = {'fast': 2.5, 'slow': 2.0}[variant] * (1 + float(line))
+    print(json.dumps({'steps_per_s': rate}), flush=True)
+"""
+
+
+def test_keras_server_starts_the_harness_with_onednn_on_and_answers_requests(tmp_path):
+    python = fake_python(tmp_path, SERVE)
     case_file = tmp_path / "case.py"
-    out = keras_rate(python, case_file, "xla", 64, 2, 6.0, rounds=3, warmup_seconds=1.5)
-    assert out == {"variant": "xla", "steps_per_s": 123.5}
+    with KerasServer(python, case_file, "fast", 64, 2, warmup_seconds=1.5) as server:
+        assert server.info == {"variant": "fast"}
+        assert server.rate(1.0) == 5.0
+        assert server.rate(3.0) == 10.0
+    assert server.process.returncode == 0  # closed when its requests ended
     seen = json.loads((tmp_path / "log.json").read_text())
     assert seen == {
         "argv": [
             str(HARNESS),
             str(case_file),
-            "--variant=xla",
+            "--variant=fast",
             "--batch=64",
             "--threads=2",
-            "--seconds=6.0",
-            "--rounds=3",
             "--warmup-seconds=1.5",
+            "--serve",
         ],
         "onednn": "1",
     }
 
 
-def test_keras_rate_failure_is_a_clear_error_with_the_scripts_last_words(tmp_path):
-    python = fake_python(tmp_path, "sys.stderr.write('Traceback\\nValueError: bad shape\\n')\n"
-                         "sys.exit(1)\n")  # fmt: skip
-    with pytest.raises(
-        SciganError, match=r"(?s)case\.py \(tf_function\) failed:\n.*bad shape"
-    ) as e:
-        keras_rate(python, tmp_path / "case.py", "tf_function", 64, 2, 1.0)
+def test_keras_server_failures_are_clear_errors_with_the_scripts_last_words(tmp_path):
+    python = fake_python(tmp_path, "sys.stderr.write('Traceback\\nValueError: bad shape\\n')\n")
+    with pytest.raises(SciganError, match=r"(?s)case\.py \(xla\) did not start:\n.*bad shape") as e:
+        KerasServer(python, tmp_path / "case.py", "xla", 64, 2)
     assert e.value.fix.startswith(
         f"see the whole output by running: TF_ENABLE_ONEDNN_OPTS=1 {python}"
     )
-
-
-def test_keras_rate_without_a_json_result_is_a_clear_error(tmp_path):
-    python = fake_python(tmp_path, "print('finished, but no result')\n")
-    with pytest.raises(SciganError, match=r"case\.py \(xla\) failed:\nfinished, but no result"):
-        keras_rate(python, tmp_path / "case.py", "xla", 64, 2, 1.0)
+    python = fake_python(tmp_path, "print('{}', flush=True)\nsys.stdin.readline()\n")
+    with KerasServer(python, tmp_path / "case.py", "xla", 64, 2) as server:
+        with pytest.raises(SciganError, match=r"case\.py \(xla\) stopped answering"):
+            server.rate(1.0)
+    python = fake_python(tmp_path, "import time\ntime.sleep(5)\n")
+    with pytest.raises(SciganError, match="did not start within 0 s"):
+        KerasServer(python, tmp_path / "case.py", "xla", 64, 2, start_timeout=0.2)
 
 
 def test_check_keras_python_returns_tensorflows_version(tmp_path):
@@ -132,38 +141,41 @@ def test_interleaved_ratios_alternate_and_compare_round_by_round():
     }
 
 
-def test_compare_with_keras_times_every_style_of_the_reference_module(tmp_path):
-    # the fake interpreter answers the version probe, then reports 2.5 steps/s for "fast"
-    # and 2.0 for "slow", whatever case file it is given
-    python = fake_python(
-        tmp_path,
-        "if argv[0] == '-c':\n    print('2.21.0 3.15.1')\n    sys.exit()\n"
-        "variant = [a for a in argv if a.startswith('--variant=')][0].split('=')[1]\n"
-        "print(json.dumps({'steps_per_s': {'fast': 2.5, 'slow': 2.0}[variant]}))\n",
-    )
+def test_compare_with_keras_alternates_slices_of_ours_and_every_style(tmp_path):
+    python = fake_python(tmp_path, SERVE)
     reference = SimpleNamespace(__file__=str(tmp_path / "case.py"), VARIANTS=("fast", "slow"))
+    asked = []
+
+    def ours(seconds):
+        asked.append(seconds)
+        return 400.0
+
     out = compare_with_keras(
         python,
         reference,
-        lambda: 400.0,
+        ours,
         ours_label="ours",
         unit="samples_per_s",
         target=1.0,
+        seconds=1.0,
         per_step=64,
         rounds=2,
     )
+    assert asked == [1.0, 1.0]
+    # the fake serves (1 + seconds) x 2.5 or 2.0 steps/s, times 64 samples a step
     assert out == {
         "unit": "samples_per_s",
         "batch_size": 64,
         "threads": torch.get_num_threads(),
         "tensorflow": "2.21.0",
         "ours": "ours",
+        "seconds_per_measurement": 1.0,
         "ours_rates": [400.0, 400.0],
         "rounds": 2,
         "references": {
-            "fast": {"rates": [160.0, 160.0], "ratios": [2.5, 2.5], "median_ratio": 2.5},
-            "slow": {"rates": [128.0, 128.0], "ratios": [3.125, 3.125], "median_ratio": 3.125},
-            "best_keras": {"rates": [160.0, 160.0], "ratios": [2.5, 2.5], "median_ratio": 2.5},
+            "fast": {"rates": [320.0, 320.0], "ratios": [1.25, 1.25], "median_ratio": 1.25},
+            "slow": {"rates": [256.0, 256.0], "ratios": [1.562, 1.562], "median_ratio": 1.562},
+            "best_keras": {"rates": [320.0, 320.0], "ratios": [1.25, 1.25], "median_ratio": 1.25},
         },
         "target_vs_best_keras": 1.0,
     }
@@ -180,6 +192,7 @@ def test_the_keras_references_train_with_the_thesis_parameter_counts(case):
     module = importlib.import_module(f"scigan.{case}.keras_reference")
     python = Path(os.environ["SCIGAN_KERAS_PYTHON"])
     for variant in module.VARIANTS:
-        out = keras_rate(python, Path(module.__file__), variant, 8, 1, 0.2, 1, 0.1)
-        assert out["parameters"] == module.PARAMETERS
-        assert out["variant"] == variant and out["steps_per_s"] > 0
+        with KerasServer(python, Path(module.__file__), variant, 8, 1, 0.1) as server:
+            assert server.info["parameters"] == module.PARAMETERS
+            assert server.info["variant"] == variant
+            assert server.rate(0.1) > 0
