@@ -11,7 +11,6 @@ from torch import nn
 from scigan.core.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
-    sliced_rate,
     training_steps_per_s,
     versus_keras,
 )
@@ -155,18 +154,17 @@ def keras_comparison(keras_python, quick: bool = False) -> dict:
     round by round, at batch 64 on the CPU."""
     from scigan.blobs import keras_reference
     from scigan.blobs.data import build_dataset
-    from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
+    from scigan.core.keras_reference import compare_with_keras
 
-    task = _task(build_dataset(640, 1, seed=0).train, torch.device("cpu"), "fp32", True, True)
-    rate = sliced_rate(task, 1.0 if quick else 4.0)
     return compare_with_keras(
         keras_python,
         keras_reference,
-        lambda seconds: 64 * rate(seconds),
+        _task(build_dataset(640, 1, seed=0).train, torch.device("cpu"), "fp32", True, True),
         ours_label="fp32 scigan default",
         unit="samples_per_s",
         target=1.0,
+        quick=quick,
         per_step=64,
-        # a step takes ~0.7 s: slices of 4 s hold a handful
-        **{**QUICK_KERAS, "seconds": 1.0} if quick else {"seconds": 4.0, "warmup_seconds": 4.0},
+        seconds=4.0,  # a step takes ~0.7 s: slices of 4 s hold a handful
+        warmup_seconds=4.0,
     )

@@ -22,16 +22,20 @@ import select
 import statistics
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 
+import torch
+
+from scigan.core.bench import sliced_rate
 from scigan.core.errors import SciganError
 
 HARNESS = Path(__file__).with_name("keras_harness.py")
 _FIX = "make bench-keras builds .venv-keras with TensorFlow and passes its python"
-# `compare_with_keras` settings for `scigan bench --quick` (a smoke test of the plumbing)
-QUICK_KERAS = {"seconds": 0.5, "warmup_seconds": 0.5, "rounds": 1}
+# `compare_with_keras` with quick=True (`scigan bench --quick`): a smoke test of the plumbing
+_QUICK = {"seconds": 0.5, "warmup_seconds": 0.5}
 
 
 def check_keras_python(python: Path) -> str:
@@ -172,28 +176,31 @@ def interleaved_ratios(
 def compare_with_keras(
     keras_python: Path,
     reference: ModuleType,
-    ours: Callable[[float], float],
+    task,
     *,
     ours_label: str,
     unit: str,
     target: float,
+    quick: bool = False,
+    per_step: float = 1.0,
     batch: int = 64,
     seconds: float = 2.0,
     warmup_seconds: float = 3.0,
     rounds: int = 10,
-    per_step: float = 1.0,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict:
-    """A case study's comparison for ``scigan bench --keras-python``: `ours(seconds)` (scigan's
-    warmed-up step timed for that long, a rate in `unit`) alternating with slices of the same
-    length of each training style of its `reference` module (a ``keras_reference.py``), all
-    built and warmed up first, under `keras_python`. A round takes a few seconds, so scigan and
-    Keras meet the machine in the same phase. Keras's steps/s are multiplied by `per_step`
-    (e.g. the batch size for samples/s)."""
-    import torch
-
+    """A case study's comparison for ``scigan bench --keras-python``: slices of `seconds` of
+    scigan's warmed-up training `task` (a GANTask) alternating with slices of the same length
+    of each training style of its `reference` module (a ``keras_reference.py``), all built and
+    warmed up first, under `keras_python`. A round takes a few seconds, so scigan and Keras meet
+    the machine in the same phase. Both sides' steps/s are multiplied by `per_step` (e.g. the
+    batch size, for samples/s)."""
+    if quick:
+        seconds, warmup_seconds, rounds = _QUICK["seconds"], _QUICK["warmup_seconds"], 1
     tensorflow = check_keras_python(keras_python)
     threads = torch.get_num_threads()
     case_file = Path(reference.__file__)
+    ours = sliced_rate(task, warmup_seconds, clock)
     with contextlib.ExitStack() as stack:
         servers = {
             v: stack.enter_context(
@@ -202,7 +209,7 @@ def compare_with_keras(
             for v in reference.VARIANTS
         }
         styles = {v: (lambda s=server: s.rate(seconds) * per_step) for v, server in servers.items()}
-        result = interleaved_ratios(lambda: ours(seconds), styles, rounds)
+        result = interleaved_ratios(lambda: ours(seconds) * per_step, styles, rounds)
     return {
         "unit": unit,
         "batch_size": batch,

@@ -11,7 +11,6 @@ import torch
 from scigan.core.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
-    sliced_rate,
     training_steps_per_s,
     versus_keras,
 )
@@ -170,15 +169,15 @@ def run_bench(quick: bool = False) -> dict:
 def keras_comparison(keras_python, quick: bool = False) -> dict:
     """The fused step against the Keras implementation (`scigan/dna/keras_reference.py`, every
     training style in it) timed here, alternating round by round, at batch 64 on the CPU."""
-    from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
+    from scigan.core.keras_reference import compare_with_keras
     from scigan.dna import keras_reference
 
     return compare_with_keras(
         keras_python,
         keras_reference,
-        sliced_rate(_task("fused", 64, "cpu"), 0.5 if quick else 3.0),
+        _task("fused", 64, "cpu"),
         ours_label="fused engine",
         unit="steps_per_s",
         target=1.5,
-        **QUICK_KERAS if quick else {},
+        quick=quick,
     )

@@ -206,18 +206,17 @@ def keras_comparison(keras_python, quick: bool = False) -> dict:
     round by round, at batch 64 on the CPU."""
     import torch
 
-    from scigan.core.bench import sliced_rate
-    from scigan.core.keras_reference import QUICK_KERAS, compare_with_keras
+    from scigan.core.keras_reference import compare_with_keras
     from scigan.ising import keras_reference
 
     return compare_with_keras(
         keras_python,
         keras_reference,
-        sliced_rate(_gan_task(1, 64, "fused", torch.device("cpu")), 0.5 if quick else 3.0),
+        _gan_task(1, 64, "fused", torch.device("cpu")),
         ours_label="fused engine, one GAN",
         unit="steps_per_s (5 critic + 1 generator update)",
         target=2.0,
-        **QUICK_KERAS if quick else {},
+        quick=quick,
     )
 
 

@@ -144,25 +144,32 @@ def test_interleaved_ratios_alternate_and_compare_round_by_round():
 def test_compare_with_keras_alternates_slices_of_ours_and_every_style(tmp_path):
     python = fake_python(tmp_path, SERVE)
     reference = SimpleNamespace(__file__=str(tmp_path / "case.py"), VARIANTS=("fast", "slow"))
-    asked = []
+    now = [0.0]
 
-    def ours(seconds):
-        asked.append(seconds)
-        return 400.0
+    class Task:  # 0.125 s a step on the fake clock: 8 steps/s, 400 samples/s at 50 a step
+        steps = 0
 
+        def train_step(self):
+            now[0] += 0.125
+            self.steps += 1
+            return {"loss": 0.0}
+
+    task = Task()
     out = compare_with_keras(
         python,
         reference,
-        ours,
+        task,
         ours_label="ours",
         unit="samples_per_s",
         target=1.0,
         seconds=1.0,
-        per_step=64,
+        warmup_seconds=0.5,
+        per_step=50,
         rounds=2,
+        clock=lambda: now[0],
     )
-    assert asked == [1.0, 1.0]
-    # the fake serves (1 + seconds) x 2.5 or 2.0 steps/s, times 64 samples a step
+    assert task.steps == 4 + 2 * 8  # a 0.5 s warm-up, then two slices of 1 s
+    # the fake serves (1 + seconds) x 2.5 or 2.0 steps/s, times 50 samples a step
     assert out == {
         "unit": "samples_per_s",
         "batch_size": 64,
@@ -173,9 +180,9 @@ def test_compare_with_keras_alternates_slices_of_ours_and_every_style(tmp_path):
         "ours_rates": [400.0, 400.0],
         "rounds": 2,
         "references": {
-            "fast": {"rates": [320.0, 320.0], "ratios": [1.25, 1.25], "median_ratio": 1.25},
-            "slow": {"rates": [256.0, 256.0], "ratios": [1.562, 1.562], "median_ratio": 1.562},
-            "best_keras": {"rates": [320.0, 320.0], "ratios": [1.25, 1.25], "median_ratio": 1.25},
+            "fast": {"rates": [250.0, 250.0], "ratios": [1.6, 1.6], "median_ratio": 1.6},
+            "slow": {"rates": [200.0, 200.0], "ratios": [2.0, 2.0], "median_ratio": 2.0},
+            "best_keras": {"rates": [250.0, 250.0], "ratios": [1.6, 1.6], "median_ratio": 1.6},
         },
         "target_vs_best_keras": 1.0,
     }
