@@ -57,12 +57,7 @@ def build(kit, batch: int, variant: str, seed: int):
     real = np.random.default_rng(seed).random((pool, SIZE, SIZE, 1), dtype=np.float32)
     generator, discriminator = _models(keras)
     labels = tf.concat([tf.ones((batch, 1)), tf.zeros((batch, 1))], 0)
-    position = [0]
-
-    def next_real():
-        i = position[0]
-        position[0] = (i + batch) % (pool - batch)
-        return real[i : i + batch]
+    next_real = kit.cycled_batches(real, batch)
 
     def discriminator_labels():  # real 1, generated 0, plus label noise drawn every step
         return labels + LABEL_NOISE * tf.random.uniform(tf.shape(labels))

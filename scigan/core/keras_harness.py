@@ -16,8 +16,8 @@ tables' counts, {"generator": n, "discriminator": n}), ``VARIANTS`` (the trainin
 implements) and ``build(kit, batch, variant, seed) -> (models, step)``: the Keras models by
 name and a callable running one training iteration (D then G) that returns something
 ``float()``-able for its last loss (which waits for the step to finish). ``kit`` holds ``tf``,
-``keras`` and `two_tape_step`. The harness checks the parameter counts, warms up (tracing, XLA
-compilation), times rounds and prints one JSON line.
+``keras``, `two_tape_step` and `cycled_batches`. The harness checks the parameter counts,
+warms up (tracing, XLA compilation), then times slices on request or rounds and prints JSON.
 """
 
 from __future__ import annotations
@@ -83,6 +83,20 @@ def two_tape_step(tf, generator, discriminator, opt_g, opt_d, loss, noise_dim, l
     return step
 
 
+def cycled_batches(samples, batch: int) -> Callable[[], object]:
+    """next_batch() -> the next `batch` rows of `samples`, cycling through them as a training
+    loop walks through a data set."""
+    position = [0]
+    wrap = len(samples) - batch
+
+    def next_batch():
+        i = position[0]
+        position[0] = (i + batch) % wrap
+        return samples[i : i + batch]
+
+    return next_batch
+
+
 def load_case(path: str):
     spec = importlib.util.spec_from_file_location("keras_reference_case", path)
     if spec is None or spec.loader is None:
@@ -119,7 +133,9 @@ def main(argv: list[str] | None = None) -> None:
         _INTER_OP_THREADS.get(args.variant, args.threads)
     )
     tf.random.set_seed(args.seed)
-    kit = SimpleNamespace(tf=tf, keras=keras, two_tape_step=two_tape_step)
+    kit = SimpleNamespace(
+        tf=tf, keras=keras, two_tape_step=two_tape_step, cycled_batches=cycled_batches
+    )
     models, step = case.build(kit, args.batch, args.variant, args.seed)
     counts = {name: int(model.count_params()) for name, model in models.items()}
     if counts != case.PARAMETERS:

@@ -58,13 +58,7 @@ def build(kit, batch: int, variant: str, seed: int):
     labels_d = np.concatenate([np.full((batch, 1), REAL_LABEL), np.zeros((batch, 1))])
     labels_d = labels_d.astype(np.float32)
     labels_g = np.ones((batch, 1), np.float32)
-    position = [0]
-
-    def next_real():
-        i = position[0]
-        position[0] = (i + batch) % (pool - batch)
-        return real[i : i + batch]
-
+    next_real = kit.cycled_batches(real, batch)
     if variant == "train_on_batch":
         discriminator.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
         stacked = keras.Sequential([generator, discriminator])

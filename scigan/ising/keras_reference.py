@@ -51,12 +51,7 @@ def build(kit, batch: int, variant: str, seed: int):
     real = np.where(rng.random((pool, L, L, 1)) < 0.5, 1.0, -1.0).astype(np.float32)
     generator, critic = _models(keras)
     opt_g, opt_c = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-6)
-    position = [0]
-
-    def next_real():
-        i = position[0]
-        position[0] = (i + batch) % (pool - batch)
-        return real[i : i + batch]
+    next_real = kit.cycled_batches(real, batch)
 
     def gradient_penalty(x_real, x_fake):
         alpha = tf.random.uniform((batch, 1, 1, 1), 0.0, 1.0)

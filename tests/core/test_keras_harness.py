@@ -57,3 +57,8 @@ def test_serve_announces_then_answers_each_request_with_a_timed_slice():
     lines = [json.loads(line) for line in replies.getvalue().splitlines()]
     # 1 s = 4 steps of 0.25 s; 0.5 s would be 2 steps, but a slice runs at least 3
     assert lines == [{"variant": "xla"}, {"steps_per_s": 4.0}, {"steps_per_s": 4.0}]
+
+
+def test_cycled_batches_walk_through_the_samples_and_wrap():
+    next_batch = keras_harness.cycled_batches(list(range(10)), 4)
+    assert [next_batch() for _ in range(3)] == [[0, 1, 2, 3], [4, 5, 6, 7], [0, 1, 2, 3]]
