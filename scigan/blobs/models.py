@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from scigan.core.torch_private import ops, private_ops_available
+
 IMAGE_SIZE = 32
 
 
@@ -125,9 +127,7 @@ def _stride2_transposed_weight_grad(x: Tensor, grad: Tensor, kernel: int, paddin
 
 def _fused_leaky_available() -> bool:
     """Whether oneDNN's transposed convolution with a fused LeakyReLU is in this torch build."""
-    return torch.backends.mkldnn.is_available() and hasattr(
-        torch.ops.mkldnn, "_convolution_transpose_pointwise"
-    )
+    return private_ops_available("conv_transpose2d_pointwise")
 
 
 class _Stride2TransposedConv(torch.autograd.Function):
@@ -150,7 +150,7 @@ class _Stride2TransposedConv(torch.autograd.Function):
         if slope is None:
             ctx.save_for_backward(x, weight)
             return F.conv_transpose2d(x, weight, bias, stride=2, padding=padding)
-        out = torch.ops.mkldnn._convolution_transpose_pointwise(
+        out = ops().conv_transpose2d_pointwise(
             x, weight, bias, [padding] * 2, [0, 0], [2, 2], [1, 1], 1, "leaky_relu", [slope], ""
         )
         ctx.save_for_backward(x, weight, out)
@@ -161,7 +161,7 @@ class _Stride2TransposedConv(torch.autograd.Function):
         x, weight, *out = ctx.saved_tensors
         p, k = ctx.padding, weight.shape[-1]
         if out:
-            grad = torch.ops.aten.leaky_relu_backward(grad, out[0], ctx.slope, True)
+            grad = ops().leaky_relu_backward(grad, out[0], ctx.slope, True)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_x = F.conv2d(grad, weight, stride=2, padding=p)

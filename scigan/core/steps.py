@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from scigan.core.torch_private import ops
+
 
 class OptimizerPair:
     """Checkpoint state of a step that keeps its two optimizers as `opt_g` and `opt_d`:
@@ -54,11 +56,12 @@ def adam_step(optimizer: torch.optim.Optimizer) -> None:
     if calls is None:
         optimizer.step()
         return
+    private = ops()
     for group, params, states in calls:
         steps = [state["step"] for state in states]
-        torch._foreach_add_(steps, 1)
+        private.foreach_add_(steps, 1)
         beta1, beta2 = (float(b) for b in group["betas"])
-        torch._fused_adam_(
+        private.fused_adam_(
             params,
             [p.grad for p in params],
             [state["exp_avg"] for state in states],

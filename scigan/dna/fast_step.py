@@ -30,7 +30,7 @@ are left as ~85-90 % of the time, the two Adam updates ~6 %):
 * G's two forward passes share one weight set (G only changes after both), so ``G(z_d)`` and
   ``G(z_g)`` are one product on 2B columns: larger products run faster per flop.
 * Flat buffers: each network's parameters, gradients and Adam moments are each one tensor, so an
-  Adam update is one ``torch._fused_adam_`` call on four tensors. The modules' parameters are
+  Adam update is one call of torch's fused Adam kernel on four tensors. The modules' parameters are
   *views* into the flat parameter buffer, so ``module.state_dict()``, ``module.load_state_dict()``
   and sampling with the module keep working and always see the current weights.
 * Bias folded into the products: each layer's weight block is stored as ``[W | b | 0...]``
@@ -57,6 +57,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from scigan.core.torch_private import ops
 from scigan.dna.models import NUCLEOTIDES, SoftmaxHead
 
 _ALIGN = 8  # floats; see the module docstring (bias folding)
@@ -325,6 +326,7 @@ class DnaGanStep:
         eps: float = 1e-7,
         real_label: float = 0.9,
         fake_label: float = 0.0,
+        private: bool | None = None,
     ):
         self.generator, self.discriminator = generator, discriminator
         self._g = _FlatMLP(generator, "generator", lr_g, betas, eps)
@@ -342,11 +344,13 @@ class DnaGanStep:
         self.real_label, self.fake_label = float(real_label), float(fake_label)
         self._one = torch.ones((), device=self._g.device, dtype=torch.float32)
         self._workspaces: dict[int, _Workspace] = {}
-        # C entry points of F.leaky_relu_ / F.softplus (no __torch_function__ dispatch per call)
-        self._leaky_relu_ = torch._C._nn.leaky_relu_
-        self._softplus = torch._C._nn.softplus
-        self._leaky_relu_backward = torch.ops.aten.leaky_relu_backward.grad_input
-        self._softmax_backward = torch.ops.aten._softmax_backward_data.out
+        # torch's private ops, or their public fallbacks (private=False; see core.torch_private)
+        kernels = ops(private)
+        self._leaky_relu_ = kernels.leaky_relu_
+        self._softplus = kernels.softplus
+        self._leaky_relu_backward = kernels.leaky_relu_backward_out
+        self._softmax_backward = kernels.softmax_backward_out
+        self._fused_adam_ = kernels.fused_adam_
         self._check_structure()
 
     # ------------------------------------------------------------------ the step
@@ -418,7 +422,7 @@ class DnaGanStep:
 
     def _adam(self, net: _FlatMLP) -> None:
         net.step.add_(self._one)
-        torch._fused_adam_(
+        self._fused_adam_(
             *net.adam_args,
             lr=net.lr,
             beta1=net.betas[0],

@@ -157,3 +157,13 @@ def test_rejects_architectures_it_does_not_implement():
     g.net[1] = nn.Tanh()
     with pytest.raises(ValueError):
         DnaGanStep(g, d, LR, LR)
+
+
+@pytest.mark.parametrize("head", ["linear", "softmax"])
+def test_public_fallbacks_of_the_private_ops_take_the_same_steps(head: str):
+    g, d = _models(head)
+    g_pub, d_pub = _models(head)
+    fast, public = DnaGanStep(g, d, LR, LR), DnaGanStep(g_pub, d_pub, LR, LR, private=False)
+    for b in _batches(16, 3):
+        torch.testing.assert_close(public(*b), fast(*b), rtol=1e-5, atol=1e-6)
+    _assert_params_close(_params(g_pub, d_pub), _params(g, d))
