@@ -3,7 +3,6 @@ case study; errors a user can fix are printed as one message, without a tracebac
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,7 @@ import typer
 from scigan.core.errors import SciganError
 
 app = typer.Typer(
-    help="Train, evaluate and benchmark GANs on scientific data.",
+    help="Train, sample and evaluate GANs on scientific data.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -40,16 +39,17 @@ def train(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Train a GAN; re-running with the same run dir resumes where it stopped."""
+    from scigan.core import workflow
     from scigan.core.registry import load_case_study, resolve_case_config
 
-    module = load_case_study(case)
+    study = load_case_study(case)
     overrides = list(set_ or [])
     if data is not None:
         overrides.append(f"data.path={data.resolve()}")
     if device is not None:
         overrides.append(f"device={device}")
-    resolved = resolve_case_config(module, config, overrides)
-    summary = module.train(resolved, run_dir or Path("runs") / case, max_steps, progress)
+    resolved = resolve_case_config(study, config, overrides)
+    summary = workflow.train(study, resolved, run_dir or Path("runs") / case, max_steps, progress)
     typer.echo(summary)
 
 
@@ -70,7 +70,9 @@ def sample(
     seed: Annotated[int | None, typer.Option(help="noise seed (default: from the run)")] = None,
 ) -> None:
     """Draw samples from a trained generator."""
-    typer.echo(_case_of_run(run_dir).sample(run_dir, n, out, seed))
+    from scigan.core import workflow
+
+    typer.echo(workflow.sample(_case_of_run(run_dir), run_dir, n, out, seed))
 
 
 @app.command()
@@ -80,38 +82,26 @@ def evaluate(
     progress: Annotated[bool, typer.Option(help="show progress")] = True,
 ) -> None:
     """Measure a trained generator against held-out data and baselines (metrics.json)."""
-    typer.echo(_case_of_run(run_dir).evaluate(run_dir, n, progress))
+    from scigan.core import workflow
+
+    typer.echo(workflow.evaluate(_case_of_run(run_dir), run_dir, n, progress))
 
 
-@app.command()
-def bench(
-    out: Annotated[Path, typer.Option(help="JSON file to write")] = Path("bench/bench.json"),
-    case: Annotated[list[str] | None, typer.Option(help="case studies (default all)")] = None,
-    quick: Annotated[bool, typer.Option(help="short runs (smoke test)")] = False,
-    keras_python: Annotated[
-        Path | None,
-        typer.Option(
-            help="a Python with TensorFlow/Keras 3: also time each case study's Keras "
-            "implementation here, alternating with scigan's (make bench-keras)"
-        ),
-    ] = None,
-) -> None:
-    """Benchmark training and evaluation speed; writes JSON."""
-    from scigan.core.bench import run_benchmarks
+def _register_case_commands() -> None:
+    """Each case study's own commands (e.g. `scigan data dna`); a plug-in that fails to load
+    is reported and skipped, so the others stay usable."""
+    from scigan.core.registry import all_case_studies
 
-    typer.echo(run_benchmarks(out, case, quick, keras_python))
-
-
-def _register_data_commands() -> None:
-    from scigan.core.registry import data_command_modules
-
-    for name in data_command_modules():
-        importlib.import_module(f"scigan.{name}.cli").register(data_app)
+    studies, failed = all_case_studies()
+    for study in studies:
+        study.register_commands(data_app)
+    for exc in failed:
+        typer.echo(f"warning: {exc.problem}", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register_data_commands()
     try:
+        _register_case_commands()
         # Standalone mode: usage errors are printed by the parser and exit with code 2.
         app(args=argv, prog_name="scigan")
     except SciganError as exc:

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from scigan.blobs.config import BlobsConfig, bundled_config, defaults_path
-from scigan.core import runs
-from scigan.core.config import validate
-from scigan.core.device import resolve_device, set_threads
+from scigan.blobs.config import BlobsConfig
+from scigan.core.casestudy import CaseStudy, Evaluation, TrainedRun, TrainingUnit
 from scigan.core.errors import InputError
 from scigan.core.rundir import RunDir
-from scigan.core.runs import resumable_keys, run_info
-from scigan.core.trainer import LoopSettings, describe_stop, run_training
+from scigan.core.trainer import LoopSettings, steps_per_epoch
 
-__all__ = ["bundled_config", "defaults_path", "train", "sample", "evaluate"]
+if TYPE_CHECKING:
+    import typer
+
+    from scigan.blobs.data import BlobDataset
 
 DEFAULT_DATA_DIR = Path("data") / "blobs"
-# Keys that may change when a run is resumed: where and how fast it runs, how long, how it logs.
-MAY_DIFFER = frozenset({"device", "num_threads", "train.epochs"})
 
 
 def default_data_path(n_train: int, n_heldout: int) -> Path:
@@ -33,78 +33,92 @@ def default_data_path(n_train: int, n_heldout: int) -> Path:
     return path.resolve()
 
 
-def train(config: dict, run_dir: Path, max_steps: int | None, progress: bool) -> str:
-    from scigan.blobs.data import load_dataset
-    from scigan.blobs.train import BlobGanTask, write_gif
+class BlobsCaseStudy(CaseStudy):
+    name = "blobs"
+    config_model = BlobsConfig
+    package = "scigan.blobs"
+    # Keys that may change when a run is resumed: where and how fast it runs, how long, how
+    # it logs and how it is evaluated.
+    may_differ = frozenset({"device", "num_threads", "train.epochs"})
+    resumable_sections = ("log", "evaluate")
 
-    cfg = validate(BlobsConfig, config)
-    if cfg.data.path is None:
-        config["data"]["path"] = str(default_data_path(cfg.data.n_train, cfg.data.n_heldout))
-        cfg = validate(BlobsConfig, config)
-    device = resolve_device(cfg.device)
-    threads = set_threads(cfg.num_threads)
-    dataset = load_dataset(Path(cfg.data.path))
-    if len(dataset.train) < cfg.train.batch_size:
-        raise InputError(
-            f"the data set has {len(dataset.train)} training images, fewer than one batch "
-            f"({cfg.train.batch_size})",
-            "use more images or a smaller --set train.batch_size",
+    def default_data(self, config: BlobsConfig) -> Path:
+        return default_data_path(config.data.n_train, config.data.n_heldout)
+
+    def load_data(self, config: BlobsConfig) -> BlobDataset:
+        from scigan.blobs.data import load_dataset
+
+        dataset = load_dataset(Path(config.data.path))
+        if len(dataset.train) < config.train.batch_size:
+            raise InputError(
+                f"the data set has {len(dataset.train)} training images, fewer than one batch "
+                f"({config.train.batch_size})",
+                "use more images or a smaller --set train.batch_size",
+            )
+        return dataset
+
+    def training_units(
+        self, config: BlobsConfig, data: BlobDataset, device: torch.device
+    ) -> list[TrainingUnit]:
+        from scigan.blobs.train import BlobGanTask
+
+        spe = steps_per_epoch(len(data.train), config.train.batch_size)
+        settings = LoopSettings(
+            steps=config.train.epochs * spe,
+            log_every=config.log.every,
+            checkpoint_every=config.log.checkpoint_every_epochs * spe,
+            sample_every=config.log.grid_every_epochs * spe,
+            tensorboard=config.log.tensorboard,
         )
-    run = RunDir(Path(run_dir))
-    may_differ = resumable_keys(config, MAY_DIFFER, ("log", "evaluate"))
-    resuming = run.start(config, run_info("blobs", dataset.meta), may_differ)
-    task = BlobGanTask(cfg, dataset.train, device)
-    spe = task.steps_per_epoch
-    settings = LoopSettings(
-        steps=cfg.train.epochs * spe,
-        log_every=cfg.log.every,
-        checkpoint_every=cfg.log.checkpoint_every_epochs * spe,
-        sample_every=cfg.log.grid_every_epochs * spe,
-        tensorboard=cfg.log.tensorboard,
-        progress=progress,
-    )
-    result = run_training(task, run, settings, max_steps)
-    gif = write_gif(run.samples_dir, run.samples_dir / "evolution.gif")
-    how = f"resumed from step {result.resumed_from}" if resuming else "new run"
-    state = describe_stop(result.interrupted, result.step, settings.steps)
-    return (
-        f"{run.path}: step {result.step}/{settings.steps} = epoch {result.step / spe:.2f}/"
-        f"{cfg.train.epochs} ({spe} steps per epoch; {how}; {state}) on {device} with {threads} "
-        f"thread(s); losses in {run.log_file}, checkpoint {run.checkpoint_file}"
-        + (f", per-epoch grids in {run.samples_dir} ({gif.name})" if gif else "")
-    )
+        return [TrainingUnit(lambda: BlobGanTask(config, data.train, device), settings)]
 
+    def describe_progress(self, config: BlobsConfig, data: Any, step: int, total: int) -> str:
+        spe = steps_per_epoch(len(data.train), config.train.batch_size)
+        return (
+            f"step {step}/{total} = epoch {step / spe:.2f}/{config.train.epochs} at {spe} steps "
+            "per epoch"
+        )
 
-def load_generator(run: RunDir, device: torch.device):
-    """The trained generator of a run, from its last checkpoint (loaded weights_only)."""
-    from scigan.blobs.train import build_models
+    def after_training(self, run: RunDir, config: BlobsConfig) -> str:
+        from scigan.blobs.train import write_gif
 
-    def build(cfg: BlobsConfig, info: dict) -> torch.nn.Module:
-        return build_models(cfg, int(info["data"]["size"]))[0]
+        gif = write_gif(run.samples_dir, run.samples_dir / "evolution.gif")
+        return f", per-epoch grids in {run.samples_dir} ({gif.name})" if gif else ""
 
-    return runs.load_generator(run, device, "blobs", BlobsConfig, build)
+    def build_generator(self, config: BlobsConfig, info: dict[str, Any]) -> torch.nn.Module:
+        from scigan.blobs.train import build_models
 
+        return build_models(config, int(info["data"]["size"]))[0]
 
-def sample(run_dir: Path, n: int, out: Path, seed: int | None) -> str:
-    from scigan.blobs.data import save_grid
-    from scigan.blobs.train import generate, seeds
+    def generate(self, trained: TrainedRun, n: int, seed: int | None) -> np.ndarray:
+        from scigan.blobs.train import generate, seeds
 
-    run = RunDir(Path(run_dir))
-    cfg, generator, step = load_generator(run, resolve_device(run.read_config()["device"]))
-    device = next(generator.parameters()).device
-    images = generate(generator, n, seeds(cfg.seed)["sample"] if seed is None else seed, device)
-    out = Path(out)
-    if out.suffix != ".npy":
-        out = out.with_suffix(".npy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, images)
-    grid = out.with_suffix(".png")
-    save_grid(grid, images[:64], title=f"{run.path.name}, step {step}")
-    size = f"{images.shape[1]}x{images.shape[2]}"
-    return f"{out}: {n} images {size} from {run.path} (step {step}); grid {grid}"
+        seed = seeds(trained.config.seed)["sample"] if seed is None else seed
+        return generate(trained.generator, n, seed, trained.device)
 
+    def save_samples(self, trained: TrainedRun, samples: np.ndarray, out: Path) -> str:
+        from scigan.blobs.data import save_grid
 
-def evaluate(run_dir: Path, n: int | None, progress: bool) -> str:
-    from scigan.blobs.evaluate import evaluate_run
+        if out.suffix != ".npy":
+            out = out.with_suffix(".npy")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, samples)
+        grid = out.with_suffix(".png")
+        save_grid(grid, samples[:64], title=f"{trained.run.path.name}, step {trained.step}")
+        size = f"{samples.shape[1]}x{samples.shape[2]}"
+        return (
+            f"{out}: {len(samples)} images {size} from {trained.run.path} (step {trained.step}); "
+            f"grid {grid}"
+        )
 
-    return evaluate_run(RunDir(Path(run_dir)), n, progress)
+    def evaluate(
+        self, trained: TrainedRun, n: int | None, say: Callable[[str], None]
+    ) -> Evaluation:
+        from scigan.blobs.evaluate import evaluate
+
+        return evaluate(trained, n, say)
+
+    def register_commands(self, data_app: typer.Typer) -> None:
+        from scigan.blobs.cli import register
+
+        register(data_app)

@@ -13,18 +13,18 @@ sample of n training images.
 
 from __future__ import annotations
 
-import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from scigan.blobs.config import BlobsConfig
-from scigan.core.checkpoint import atomic_write_json
-from scigan.core.logs import read_jsonl, stage_printer
-from scigan.core.rundir import RunDir
-from scigan.core.runs import open_run
+from scigan.core.casestudy import Evaluation, TrainedRun
+from scigan.core.figures import loss_curves, pyplot
+from scigan.core.metrics import metrics_table, pick_rows, wasserstein_1d
+from scigan.core.trainer import steps_per_epoch
 
 TABLE_COLUMNS = (
     "peak_count_mean",
@@ -92,11 +92,11 @@ def set_metrics(images: np.ndarray, ref: Reference, seed: int) -> dict[str, Any]
         "n": len(images),
         "peak_count_mean": float(peaks.mean()),
         "peak_count_hist": {str(k): int(v) for k, v in enumerate(np.bincount(peaks)) if v},
-        "w1_peak_count": m.wasserstein_1d(peaks, ref.peaks),
+        "w1_peak_count": wasserstein_1d(peaks, ref.peaks),
         "total_intensity_mean": float(intensity.mean()),
-        "w1_total_intensity": m.wasserstein_1d(intensity, ref.intensity),
+        "w1_total_intensity": wasserstein_1d(intensity, ref.intensity),
         "width_mean": float(widths.mean()) if len(widths) else None,
-        "w1_width": m.wasserstein_1d(widths, ref.widths),
+        "w1_width": wasserstein_1d(widths, ref.widths),
         "spectrum_distance": m.spectrum_distance(m.radial_power_spectrum(images), ref.spectra),
         "diversity_ratio": diversity,
         "duplicate_rate": duplicates,
@@ -135,18 +135,14 @@ def baseline_sets(dataset, n: int, rng: np.random.Generator) -> dict[str, np.nda
     return sets
 
 
-def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
-    from scigan.blobs.casestudy import load_generator
+def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> Evaluation:
+    """The trained generator, held-out images and baselines through the same metrics."""
     from scigan.blobs.data import load_dataset
     from scigan.blobs.encoder import EncoderSpec, load_or_train_encoder
     from scigan.blobs.metrics import peak_counts
     from scigan.blobs.train import generate, seeds
 
-    started = time.perf_counter()
-    say = stage_printer(progress)
-
-    cfg, device = open_run(run, BlobsConfig)
-    _, generator, step = load_generator(run, device)
+    cfg, device, step, generator = trained.config, trained.device, trained.step, trained.generator
     data_path = Path(cfg.data.path)
     dataset = load_dataset(data_path)
     n = n or cfg.evaluate.n_samples or len(dataset.heldout)
@@ -155,8 +151,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
 
     say(f"sampling {n} images from step {step}")
     sets: dict[str, np.ndarray] = {"generated": generate(generator, n, seed, device)}
-    replace = n > len(dataset.heldout)
-    sets["heldout_floor"] = dataset.heldout[rng.choice(len(dataset.heldout), n, replace=replace)]
+    sets["heldout_floor"], replace = pick_rows(rng, dataset.heldout, n)
     sets.update(baseline_sets(dataset, n, rng))
 
     enc = cfg.evaluate.encoder
@@ -178,11 +173,8 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "mean_detected": float(found.mean()),
             "mean_true": float(true.mean()),
         }
-    spe = max(1, len(dataset.train) // cfg.train.batch_size)
+    spe = steps_per_epoch(len(dataset.train), cfg.train.batch_size)
     result = {
-        "case_study": "blobs",
-        "run_dir": str(run.path),
-        "step": step,
         "epoch": step / spe,
         "n_samples": n,
         "data": {
@@ -214,76 +206,37 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "heldout_floor_sampled_with_replacement": replace,
         },
     }
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    atomic_write_json(run.metrics_file, result)
-    say("figures")
-    figures = write_figures(run, result, sets, dataset.train, ref, spe)
-    return (
-        f"{run.metrics_file} (step {step}, epoch {result['epoch']:.2f}, {n} samples, "
-        f"{result['seconds']:.1f} s)\n"
-        + metrics_table(result)
-        + "\nfigures: "
-        + ", ".join(str(f) for f in figures)
+    log_file = trained.run.log_file
+    return Evaluation(
+        metrics=result,
+        table=metrics_table(result, TABLE_COLUMNS),
+        headline=f"step {step}, epoch {result['epoch']:.2f}, {n} samples",
+        write_figures=lambda directory: write_figures(
+            directory, log_file, sets, dataset.train, ref, spe
+        ),
     )
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def metrics_table(result: dict[str, Any]) -> str:
-    """A Markdown table of the headline metrics, one row per set."""
-    names = [k for k in result if k in ("generated", "heldout_floor") or k.startswith("baseline_")]
-    columns = [c for c in TABLE_COLUMNS if any(c in result[name] for name in names)]
-    lines = ["| set | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
-    for name in names:
-        lines.append(f"| {name} | " + " | ".join(_fmt(result[name].get(c)) for c in columns) + " |")
-    return "\n".join(lines)
-
-
 def write_figures(
-    run: RunDir,
-    result: dict,
+    directory: Path,
+    log_file: Path,
     sets: dict[str, np.ndarray],
     train: np.ndarray,
     ref: Reference,
     steps_per_epoch: int,
 ) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    run.figures_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-
-    records = read_jsonl(run.log_file)
-    if records:
-        steps = np.array([r["step"] for r in records])
-        epochs = (steps - 1) // steps_per_epoch
-        fig, ax = plt.subplots(figsize=(7, 4))
-        for key, label in (("loss_d", "discriminator"), ("loss_g", "generator")):
-            y = np.array([r[key] for r in records])
-            ax.plot(steps / steps_per_epoch, y, alpha=0.2, lw=0.5)
-            color = ax.lines[-1].get_color()
-            ids = np.unique(epochs)
-            means = [y[epochs == e].mean() for e in ids]
-            ax.plot(ids + 1, means, "o-", ms=3, color=color, label=f"{label} (epoch mean)")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("binary cross-entropy")
-        ax.set_title("blob GAN losses (thesis Fig. 7)")
-        ax.legend()
-        fig.tight_layout()
-        paths.append(run.figures_dir / "losses.png")
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
-
+    """Loss curves (thesis Fig. 7), generated beside real images (Fig. 8), blob statistics."""
+    losses = loss_curves(
+        log_file,
+        directory / "losses.png",
+        (("loss_d", "discriminator"), ("loss_g", "generator")),
+        title="blob GAN losses (thesis Fig. 7)",
+        ylabel="binary cross-entropy",
+        xlabel="epoch",
+        steps_per_epoch=steps_per_epoch,
+    )
+    paths = [] if losses is None else [losses]
+    plt = pyplot()
     cols = 8
     fig, axes = plt.subplots(2, cols, figsize=(cols * 1.3, 3))
     for row, (images, label) in enumerate(
@@ -297,16 +250,16 @@ def write_figures(
         axes[row, 0].set_ylabel(label)
     fig.suptitle("generated (top) and real (bottom) images (thesis Fig. 8)", fontsize=9)
     fig.tight_layout()
-    paths.append(run.figures_dir / "generated_vs_real.png")
+    paths.append(directory / "generated_vs_real.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
 
     thr = ref.cfg.evaluate.peak_threshold
-    return paths + [_statistics_figure(run, sets, train, thr, plt)]
+    return paths + [_statistics_figure(directory, sets, train, thr, plt)]
 
 
 def _statistics_figure(
-    run: RunDir, sets: dict[str, np.ndarray], train: np.ndarray, thr: float, plt
+    directory: Path, sets: dict[str, np.ndarray], train: np.ndarray, thr: float, plt
 ) -> Path:
     from scigan.blobs import metrics as m
 
@@ -352,7 +305,7 @@ def _statistics_figure(
     axes[3].set_xlabel("spatial frequency (cycles per image)")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    path = run.figures_dir / "blob_statistics.png"
+    path = directory / "blob_statistics.png"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         fig.savefig(path, dpi=110)

@@ -21,7 +21,6 @@ import warnings
 import numpy as np
 import torch
 from scipy import linalg
-from scipy.stats import wasserstein_distance
 
 # --- blob statistics --------------------------------------------------------------------------
 
@@ -69,14 +68,6 @@ def peak_widths(images: np.ndarray, threshold: float) -> np.ndarray:
         d2y = log[n, y - 1, x] - 2 * c + log[n, y + 1, x]
     ok = (d2x < 0) & (d2y < 0)
     return ((-1 / d2x[ok]) * (-1 / d2y[ok])) ** 0.25
-
-
-def wasserstein_1d(a: np.ndarray, b: np.ndarray) -> float | None:
-    """1-D Wasserstein (earth mover's) distance between two samples; None if one is empty."""
-    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
-    if len(a) == 0 or len(b) == 0:
-        return None
-    return float(wasserstein_distance(a, b))
 
 
 # --- power spectrum ---------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from scigan.blobs.config import BlobsConfig
 from scigan.blobs.models import Discriminator, Generator
 from scigan.core.losses import bce_generator_loss
 from scigan.core.sampling import noise_batches
+from scigan.core.seeds import derive_seeds
 from scigan.core.steps import OptimizerPair, descend, frozen, fused_adam
+from scigan.core.trainer import steps_per_epoch
 
 
 def build_models(config: BlobsConfig, image_size: int = 32) -> tuple[Generator, Discriminator]:
@@ -35,10 +37,8 @@ def build_models(config: BlobsConfig, image_size: int = 32) -> tuple[Generator, 
 
 
 def seeds(seed: int) -> dict[str, int]:
-    """Independent streams derived from the one run seed (SeedSequence, not seed + k)."""
-    names = ("init", "train", "fixed_noise", "sample", "evaluate", "encoder")
-    states = np.random.SeedSequence(seed).generate_state(len(names), dtype=np.uint64)
-    return {name: int(s % (2**63)) for name, s in zip(names, states, strict=True)}
+    """The run's independent random streams, derived from its one seed."""
+    return derive_seeds(seed, ("init", "train", "fixed_noise", "sample", "evaluate", "encoder"))
 
 
 def noisy_bce_discriminator_loss(
@@ -54,10 +54,6 @@ def epoch_order(train_seed: int, epoch: int, n: int) -> np.ndarray:
     """The order of the training images in one epoch (a function of seed and epoch only, so a
     resumed run draws exactly the batches it would have drawn)."""
     return np.random.default_rng([train_seed, epoch]).permutation(n)
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    return max(1, n_train // batch_size)
 
 
 class BlobGanStep(OptimizerPair):

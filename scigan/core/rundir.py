@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from scigan.core.checkpoint import atomic_write_json, atomic_write_text
-from scigan.core.config import differences, dump_yaml, fill_missing, read_yaml
+from scigan.core.config import differences, dump_yaml, fill_missing
 from scigan.core.errors import ConfigError, InputError
 
 
@@ -67,22 +67,18 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_file.is_file()
 
-    def read_config(self) -> dict[str, Any]:
-        """The run's resolved config. Keys added to its case study's defaults since the run was
-        made take their default value: a new option defaults to the behaviour that existed
-        before it, so older runs still resume, sample and evaluate."""
+    def read_config(self, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run's resolved config. Keys of its case study's `defaults` that the saved config
+        lacks (options added since the run was made) take their default value: a new option
+        defaults to the behaviour that existed before it, so older runs still resume, sample
+        and evaluate."""
         if not self.config_file.is_file():
             raise InputError(
                 f"{self.path} is not a scigan run directory (no config.yaml)",
                 "pass the --run-dir of a `scigan train` run",
             )
         saved = yaml.safe_load(self.config_file.read_text())
-        case = self.read_info().get("case_study") if self.info_file.is_file() else None
-        if case is None:
-            return saved
-        from scigan.core.registry import load_case_study
-
-        return fill_missing(saved, read_yaml(load_case_study(case).defaults_path()))
+        return saved if defaults is None else fill_missing(saved, defaults)
 
     def read_info(self) -> dict[str, Any]:
         if not self.info_file.is_file():
@@ -105,17 +101,18 @@ class RunDir:
         config: dict[str, Any],
         info: dict[str, Any],
         may_differ: frozenset[str] = frozenset(),
+        defaults: dict[str, Any] | None = None,
     ) -> bool:
         """Create the run, or check that an existing one has the same config.
 
         Returns True when resuming. Keys in `may_differ` (e.g. the device) may change between
         invocations; any other change is refused, because resuming under a different recipe
-        would silently mix two experiments.
+        would silently mix two experiments. `defaults` fills keys the saved config lacks.
         """
         if self.exists():
             changed = {
                 k: v
-                for k, v in differences(self.read_config(), config).items()
+                for k, v in differences(self.read_config(defaults), config).items()
                 if k not in may_differ
             }
             if changed:

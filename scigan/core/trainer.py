@@ -53,6 +53,11 @@ class LoopResult:
     resumed_from: int
 
 
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Full batches in one pass over the training set (at least one)."""
+    return max(1, n_train // batch_size)
+
+
 def describe_stop(interrupted: bool, step: int, total: int) -> str:
     """How a training command ended, for its one-line summary."""
     if interrupted:

@@ -12,16 +12,15 @@ the held-out ones, i.e. what a generator that reproduced the training data exact
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from scigan.core.checkpoint import atomic_write_json
-from scigan.core.logs import read_jsonl, stage_printer
-from scigan.core.rundir import RunDir
-from scigan.core.runs import open_run
+from scigan.core.casestudy import Evaluation, TrainedRun
+from scigan.core.figures import loss_curves, pyplot
+from scigan.core.metrics import metrics_table, pick_rows
 from scigan.dna.config import DnaConfig
 
 TABLE_COLUMNS = (
@@ -36,12 +35,6 @@ TABLE_COLUMNS = (
     "unique_rate",
     "c2st_auc",
 )
-
-
-def _pick(rng: np.random.Generator, codes: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
-    """n rows of `codes`, without replacement when there are enough."""
-    replace = n > len(codes)
-    return codes[rng.choice(len(codes), size=n, replace=replace)], replace
 
 
 def evaluate_sets(
@@ -76,17 +69,14 @@ def evaluate_sets(
     return out
 
 
-def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
-    from scigan.dna.casestudy import load_generator
+def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> Evaluation:
+    """The trained generator, held-out windows and Markov baselines through the same metrics."""
     from scigan.dna.data import load_dataset
     from scigan.dna.markov import MarkovChain, markov_loglik_table
     from scigan.dna.train import generate, seeds
 
-    started = time.perf_counter()
-    say = stage_printer(progress)
-
-    cfg, device = open_run(run, DnaConfig)
-    _, generator, step = load_generator(run, device)
+    cfg, device, step = trained.config, trained.device, trained.step
+    generator = trained.generator
     dataset = load_dataset(Path(cfg.data.path))
     if len(dataset.heldout.codes) == 0:
         from scigan.core.errors import InputError
@@ -102,7 +92,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
 
     say(f"sampling {n} sequences from step {step}; fitting Markov baselines")
     sets: dict[str, np.ndarray] = {"generated": generate(generator, n, seed, device)}
-    sets["heldout_floor"], floor_replaced = _pick(rng, heldout_codes, n)
+    sets["heldout_floor"], floor_replaced = pick_rows(rng, heldout_codes, n)
     chains = {}
     for order in cfg.evaluate.markov_orders:
         chains[order] = MarkovChain.fit(train_codes, order, cfg.evaluate.markov_pseudocount)
@@ -138,9 +128,6 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         cfg.evaluate.markov_pseudocount,
     )
     result = {
-        "case_study": "dna",
-        "run_dir": str(run.path),
-        "step": step,
         "n_samples": n,
         "data": {
             k: dataset.meta[k]
@@ -158,80 +145,38 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "heldout_floor_sampled_with_replacement": floor_replaced,
         },
     }
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    atomic_write_json(run.metrics_file, result)
-    figures = write_figures(run, result, sets, train_codes)
-    return (
-        f"{run.metrics_file} (step {step}, {n} samples, {result['seconds']:.1f} s)\n"
-        + metrics_table(result)
-        + "\nfigures: "
-        + ", ".join(str(f) for f in figures)
+    return Evaluation(
+        metrics=result,
+        table=metrics_table(result, TABLE_COLUMNS),
+        headline=f"step {step}, {n} samples",
+        write_figures=lambda directory: write_figures(
+            directory, trained.run.log_file, result, sets, train_codes
+        ),
     )
 
 
-def _column(entry: dict[str, Any], column: str) -> Any:
-    if ":" in column:
-        key, sub = column.split(":")
-        return entry[key][sub]
-    return entry[column]
-
-
-def metrics_table(result: dict[str, Any]) -> str:
-    """A Markdown table of the headline metrics, one row per set."""
-    names = [
-        k for k in result if k == "generated" or k == "heldout_floor" or k.startswith("baseline_")
-    ]
-    header = "| set | " + " | ".join(TABLE_COLUMNS) + " |"
-    lines = [header, "|" + "---|" * (len(TABLE_COLUMNS) + 1)]
-    for name in names:
-        cells = []
-        for column in TABLE_COLUMNS:
-            value = _column(result[name], column)
-            cells.append(
-                "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
-            )
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def write_figures(
-    run: RunDir, result: dict, sets: dict[str, np.ndarray], train_codes: np.ndarray
+    directory: Path,
+    log_file: Path,
+    result: dict,
+    sets: dict[str, np.ndarray],
+    train_codes: np.ndarray,
 ) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """The loss curves (thesis Fig. 3) and the k-mer spectrum with its divergence by k."""
     from scigan.dna.metrics import kmer_counts
 
-    run.figures_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    losses = loss_curves(
+        log_file,
+        directory / "losses.png",
+        (("loss_d", "discriminator"), ("loss_g", "generator")),
+        title="DNA GAN losses (thesis Fig. 3)",
+        ylabel="binary cross-entropy",
+        xlabel="iteration (the thesis's 'epoch')",
+        log_y=True,
+    )
+    paths = [] if losses is None else [losses]
 
-    records = read_jsonl(run.log_file)
-    if records:
-        steps = np.array([r["step"] for r in records])
-        fig, ax = plt.subplots(figsize=(7, 4))
-        for key, label in (("loss_d", "discriminator"), ("loss_g", "generator")):
-            y = np.array([r[key] for r in records])
-            ax.plot(steps, y, alpha=0.25, lw=0.6)
-            w = max(1, len(y) // 100)
-            smooth = np.convolve(y, np.ones(w) / w, mode="valid")
-            ax.plot(
-                steps[w - 1 :],
-                smooth,
-                label=f"{label} (running mean of {w})",
-                color=ax.lines[-1].get_color(),
-            )
-        ax.set_xlabel("iteration (the thesis's 'epoch')")
-        ax.set_ylabel("binary cross-entropy")
-        ax.set_yscale("log")
-        ax.set_title("DNA GAN losses (thesis Fig. 3)")
-        ax.legend()
-        fig.tight_layout()
-        paths.append(run.figures_dir / "losses.png")
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     k = 3
     train_freq = kmer_counts(train_codes, k) / kmer_counts(train_codes, k).sum()
@@ -255,7 +200,7 @@ def write_figures(
     axes[1].set_title("k-mer spectrum divergence")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
-    paths.append(run.figures_dir / "kmer_spectrum.png")
+    paths.append(directory / "kmer_spectrum.png")
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     return paths

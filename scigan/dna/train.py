@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from scigan.core.losses import bce_discriminator_loss, bce_generator_loss
 from scigan.core.sampling import noise_batches
+from scigan.core.seeds import derive_seeds
 from scigan.core.steps import OptimizerPair, descend, frozen
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import DnaDataset, one_hot, write_fasta
@@ -27,10 +28,8 @@ def build_models(config: DnaConfig, window: int) -> tuple[Generator, Discriminat
 
 
 def seeds(seed: int) -> dict[str, int]:
-    """Independent streams derived from the one run seed (SeedSequence, not seed + k)."""
-    names = ("init", "train", "fixed_noise", "sample", "evaluate")
-    states = np.random.SeedSequence(seed).generate_state(len(names), dtype=np.uint64)
-    return {name: int(s % (2**63)) for name, s in zip(names, states, strict=True)}
+    """The run's independent random streams, derived from its one seed."""
+    return derive_seeds(seed, ("init", "train", "fixed_noise", "sample", "evaluate"))
 
 
 class AutogradDnaGanStep(OptimizerPair):

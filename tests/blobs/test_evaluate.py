@@ -7,7 +7,9 @@ import pytest
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.data import build_dataset
 from scigan.blobs.encoder import EncoderSpec, encode, load_or_train_encoder, weights_hash
-from scigan.blobs.evaluate import Reference, baseline_sets, evaluate_sets, metrics_table
+from scigan.blobs.evaluate import TABLE_COLUMNS, Reference, baseline_sets, evaluate_sets
+from scigan.core import workflow
+from scigan.core.metrics import metrics_table
 from scigan.cli import main
 from scigan.core.config import validate
 from scigan.core.registry import load_case_study, resolve_case_config
@@ -90,7 +92,9 @@ def test_train_sample_evaluate_end_to_end(tmp_path: Path, capsys):
         "generated_vs_real.png",
         "blob_statistics.png",
     }
-    assert metrics_table(metrics).count("\n") == 5 and "| baseline_one_image |" in out
+    assert (
+        metrics_table(metrics, TABLE_COLUMNS).count("\n") == 5 and "| baseline_one_image |" in out
+    )
 
 
 def test_users_images_train_and_evaluate(tmp_path: Path):
@@ -122,8 +126,8 @@ def test_users_images_train_and_evaluate(tmp_path: Path):
         [f"data.path={tmp_path / 'd' / 'blobs.h5'}", "num_threads=1", "train.batch_size=16",
          "train.epochs=1", "log.tensorboard=false", *ENCODER],
     )  # fmt: skip
-    case.train(config, tmp_path / "run", None, False)
-    case.evaluate(tmp_path / "run", None, False)
+    workflow.train(case, config, tmp_path / "run", None, False)
+    workflow.evaluate(case, tmp_path / "run", None, False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert [
         k for k in metrics if k in ("generated", "heldout_floor") or k.startswith("baseline")

@@ -32,12 +32,9 @@ def test_width_is_exact_for_one_gaussian():
     np.testing.assert_allclose(m.peak_widths(image[None], 0.05), [3.0])  # sqrt(2 * 4.5)
 
 
-def test_total_intensity_and_wasserstein():
+def test_total_intensity():
     images = np.stack([np.full((4, 4), 0.25), np.zeros((4, 4))])
     np.testing.assert_allclose(m.total_intensity(images), [4.0, 0.0])
-    assert m.wasserstein_1d([1, 2, 3], [1, 2, 3]) == 0.0
-    np.testing.assert_allclose(m.wasserstein_1d([0, 0], [1, 1]), 1.0)
-    assert m.wasserstein_1d([], [1.0]) is None
 
 
 def test_radial_spectrum_of_a_cosine():

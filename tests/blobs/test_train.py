@@ -7,7 +7,9 @@ import torch
 
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.data import build_dataset, save_dataset
-from scigan.blobs.train import epoch_order, noisy_bce_discriminator_loss, steps_per_epoch
+from scigan.blobs.train import epoch_order, noisy_bce_discriminator_loss
+from scigan.core import workflow
+from scigan.core.trainer import steps_per_epoch
 from scigan.core.config import validate
 from scigan.core.errors import ConfigError
 from scigan.core.logs import read_jsonl
@@ -69,10 +71,10 @@ def test_an_epoch_visits_every_image_once():
 
 def test_resumed_run_is_identical_to_uninterrupted(tmp_path: Path, data_file: Path):
     case = load_case_study("blobs")
-    case.train(_config(data_file), tmp_path / "straight", None, False)
-    case.train(_config(data_file), tmp_path / "split", 8, False)
+    workflow.train(case, _config(data_file), tmp_path / "straight", None, False)
+    workflow.train(case, _config(data_file), tmp_path / "split", 8, False)
     assert _final(tmp_path / "split")["step"] == 8
-    case.train(_config(data_file), tmp_path / "split", None, False)
+    workflow.train(case, _config(data_file), tmp_path / "split", None, False)
     a, b = _final(tmp_path / "straight"), _final(tmp_path / "split")
     assert a["step"] == b["step"] == 18  # 3 epochs of 48 // 8 = 6 steps
     for part in ("generator", "discriminator"):
@@ -101,18 +103,21 @@ def test_resumed_run_is_identical_to_uninterrupted(tmp_path: Path, data_file: Pa
 
 def test_changed_config_is_refused_and_seeds(tmp_path: Path, data_file: Path):
     case = load_case_study("blobs")
-    case.train(_config(data_file), tmp_path / "a", 2, False)
+    workflow.train(case, _config(data_file), tmp_path / "a", 2, False)
     with pytest.raises(ConfigError, match=r"(?s)different config.*train.lr_generator"):
-        case.train(_config(data_file, "train.lr_generator=0.01"), tmp_path / "a", None, False)
-    case.train(_config(data_file), tmp_path / "b", 2, False)
-    case.train(_config(data_file, "seed=5"), tmp_path / "c", 2, False)
+        workflow.train(
+            case, _config(data_file, "train.lr_generator=0.01"), tmp_path / "a", None, False
+        )
+    workflow.train(case, _config(data_file), tmp_path / "b", 2, False)
+    workflow.train(case, _config(data_file, "seed=5"), tmp_path / "c", 2, False)
     w = {n: _final(tmp_path / n)["task"]["generator"]["dense.weight"] for n in "abc"}
     assert torch.equal(w["a"], w["b"]) and not torch.equal(w["a"], w["c"])
 
 
 def test_bf16_autocast_and_contiguous_layout_run(tmp_path: Path, data_file: Path):
     case = load_case_study("blobs")
-    case.train(
+    workflow.train(
+        case,
         _config(data_file, "train.precision=bf16", "train.channels_last=false"),
         tmp_path / "bf16",
         2,

@@ -4,11 +4,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scigan.core import workflow
 from scigan.core.config import validate
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import build_dataset, save_dataset
-from scigan.dna.evaluate import evaluate_sets, metrics_table
+from scigan.core.metrics import metrics_table
+from scigan.dna.evaluate import TABLE_COLUMNS, evaluate_sets
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +67,8 @@ def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
             "train.engine=autograd",
         ],
     )
-    case.train(config, tmp_path / "run", None, False)
-    summary = case.evaluate(tmp_path / "run", 400, False)
+    workflow.train(case, config, tmp_path / "run", None, False)
+    summary = workflow.evaluate(case, tmp_path / "run", 400, False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["step"] == 20 and metrics["n_samples"] == 400
     for name in ("generated", "heldout_floor", "baseline_markov3", "baseline_markov5"):
@@ -89,4 +91,4 @@ def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
         "kmer_spectrum.png",
     }
     assert "| generated |" in summary and "| baseline_markov5 |" in summary
-    assert metrics_table(metrics).count("\n") == 5
+    assert metrics_table(metrics, TABLE_COLUMNS).count("\n") == 5

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from scigan.core import workflow
 from scigan.core.errors import ConfigError
 from scigan.core.logs import read_jsonl
 from scigan.core.registry import load_case_study, resolve_case_config
@@ -39,10 +40,16 @@ def _final(run: Path) -> dict:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_resumed_run_is_identical_to_uninterrupted(tmp_path: Path, data_file: Path, engine):
     case = load_case_study("dna")
-    case.train(_config(data_file, f"train.engine={engine}"), tmp_path / "straight", None, False)
-    case.train(_config(data_file, f"train.engine={engine}"), tmp_path / "split", 11, False)
+    workflow.train(
+        case, _config(data_file, f"train.engine={engine}"), tmp_path / "straight", None, False
+    )
+    workflow.train(
+        case, _config(data_file, f"train.engine={engine}"), tmp_path / "split", 11, False
+    )
     assert _final(tmp_path / "split")["step"] == 11
-    case.train(_config(data_file, f"train.engine={engine}"), tmp_path / "split", None, False)
+    workflow.train(
+        case, _config(data_file, f"train.engine={engine}"), tmp_path / "split", None, False
+    )
     a, b = _final(tmp_path / "straight"), _final(tmp_path / "split")
     assert a["step"] == b["step"] == 24
     for part in ("generator", "discriminator"):
@@ -60,18 +67,20 @@ def test_resumed_run_is_identical_to_uninterrupted(tmp_path: Path, data_file: Pa
 
 def test_changed_config_is_refused(tmp_path: Path, data_file: Path):
     case = load_case_study("dna")
-    case.train(_config(data_file, "train.engine=autograd"), tmp_path, 3, False)
+    workflow.train(case, _config(data_file, "train.engine=autograd"), tmp_path, 3, False)
     with pytest.raises(
         ConfigError, match=r"(?s)different config.*train.lr_generator.*new --run-dir"
     ):
-        case.train(
+        workflow.train(
+            case,
             _config(data_file, "train.engine=autograd", "train.lr_generator=0.01"),
             tmp_path,
             None,
             False,
         )
     # more steps and another device setting are allowed
-    case.train(
+    workflow.train(
+        case,
         _config(data_file, "train.engine=autograd", "train.steps=30", "device=cpu"),
         tmp_path,
         5,
@@ -83,8 +92,12 @@ def test_changed_config_is_refused(tmp_path: Path, data_file: Path):
 def test_same_seed_same_run_other_seed_other_run(tmp_path: Path, data_file: Path):
     case = load_case_study("dna")
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        case.train(
-            _config(data_file, "train.engine=autograd", f"seed={seed}"), tmp_path / name, 3, False
+        workflow.train(
+            case,
+            _config(data_file, "train.engine=autograd", f"seed={seed}"),
+            tmp_path / name,
+            3,
+            False,
         )
     w = {n: _final(tmp_path / n)["task"]["generator"]["net.0.weight"] for n in "abc"}
     assert torch.equal(w["a"], w["b"])

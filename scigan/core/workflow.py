@@ -1,0 +1,154 @@
+"""The outline every case study's train, sample and evaluate follow, written once.
+
+train:    validate the config (default data filled in) -> device and threads -> data ->
+          run directory (new, or a resume with the same config) -> each training unit's
+          loop -> one summary line
+open:     a trained run in one pass: its config (filled from the defaults), device,
+          threads, generator and step
+sample:   open -> generate -> save
+evaluate: open -> measure -> metrics.json (common keys added) -> figures -> summary
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from scigan.core.casestudy import CaseStudy, TrainedRun
+from scigan.core.config import flatten, read_yaml, validate
+from scigan.core.device import resolve_device, set_threads
+from scigan.core.logs import stage_printer
+from scigan.core.metrics import write_metrics
+from scigan.core.rundir import RunDir
+from scigan.core.trainer import describe_stop, run_training
+
+
+def run_info(case_study: str, data_meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """run.json's record of a run: its case study, the versions that made it, its data."""
+    import scigan
+
+    return {
+        "case_study": case_study,
+        "scigan": scigan.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "data": data_meta,
+        **extra,
+    }
+
+
+def resumable_keys(
+    config: dict[str, Any], keys: Iterable[str], sections: tuple[str, ...] = ("log",)
+) -> frozenset[str]:
+    """The dotted keys a resume may change: `keys` and every key under `sections` (settings
+    that do not change what is trained, e.g. how often it logs)."""
+    prefixes = tuple(f"{s}." for s in sections)
+    return frozenset(keys) | {k for k in flatten(config) if k.startswith(prefixes)}
+
+
+def validated_config(case: CaseStudy, config: dict[str, Any]) -> Any:
+    """The validated config; a null `data.path` becomes the case study's default data (built
+    on first use) in both `config` and the result."""
+    cfg = validate(case.config_model, config)
+    if cfg.data.path is None:
+        config["data"]["path"] = str(case.default_data(cfg))
+        cfg = validate(case.config_model, config)
+    return cfg
+
+
+def train(
+    case: CaseStudy,
+    config: dict[str, Any],
+    run_dir: Path,
+    max_steps: int | None = None,
+    progress: bool = True,
+) -> str:
+    """Train (or resume) a run of `case` with the resolved `config`; returns a summary line."""
+    cfg = validated_config(case, config)
+    device = resolve_device(cfg.device)
+    threads = set_threads(cfg.num_threads)
+    data = case.load_data(cfg)
+    run = RunDir(Path(run_dir))
+    record = case.data_record(data)
+    info = run_info(case.name, record.pop("data"), **record)
+    may_differ = resumable_keys(config, case.may_differ, case.resumable_sections)
+    resuming = run.start(config, info, may_differ, read_yaml(case.defaults_path()))
+    units = case.training_units(cfg, data, device)
+    parts, steps, interrupted = [], [], False
+    for unit in units:
+        if progress and unit.label and len(units) > 1:
+            print(unit.label, file=sys.stderr, flush=True)
+        where = run if unit.subdir is None else RunDir(run.path / unit.subdir)
+        settings = replace(unit.settings, progress=progress)
+        result = run_training(unit.build_task(), where, settings, max_steps)
+        done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
+        parts.append(done if unit.subdir is None else f"{unit.subdir}: {done}")
+        steps.append((result.step, unit.settings.steps, result.resumed_from))
+        if result.interrupted:
+            interrupted = True
+            break
+    step, total, resumed_from = min(steps) if steps else (0, 0, 0)
+    if len(units) == 1 and units[0].subdir is None:
+        how = f"resumed from step {resumed_from}" if resuming else "new run"
+        where = f"losses in {run.log_file}, checkpoint {run.checkpoint_file}"
+    else:
+        how = "resumed" if resuming else "new run"
+        subdirs = sorted({Path(u.subdir).parent for u in units if u.subdir is not None})
+        where = "losses in " + ", ".join(f"{run.path / s}/*/log.jsonl" for s in subdirs)
+    state = describe_stop(interrupted, step, total)
+    suffix = case.after_training(run, cfg)
+    return (
+        f"{run.path}: {'; '.join(parts)} ({how}; {state}) on {device} with {threads} "
+        f"thread(s); {where}{suffix}"
+    )
+
+
+def open_trained_run(case: CaseStudy, run_dir: Path) -> TrainedRun:
+    """A trained run of `case`: config (filled from today's defaults), device (the run's
+    thread count set), generator from the last checkpoint, and its step."""
+    run = RunDir(Path(run_dir))
+    config = run.read_config(read_yaml(case.defaults_path()))
+    cfg = validate(case.config_model, config)
+    set_threads(cfg.num_threads)
+    device = resolve_device(cfg.device)
+    generator, step = case.load_generator(run, cfg, device)
+    return TrainedRun(case, run, cfg, device, generator, step, run.read_info())
+
+
+def sample(case: CaseStudy, run_dir: Path, n: int, out: Path, seed: int | None = None) -> str:
+    """n samples of a trained run written to `out`; returns the summary line."""
+    trained = open_trained_run(case, run_dir)
+    return case.save_samples(trained, case.generate(trained, n, seed), Path(out))
+
+
+def evaluate(case: CaseStudy, run_dir: Path, n: int | None = None, progress: bool = True) -> str:
+    """metrics.json and figures of a trained run; returns the printed summary."""
+    started = time.perf_counter()
+    say = stage_printer(progress)
+    trained = open_trained_run(case, run_dir)
+    evaluation = case.evaluate(trained, n, say)
+    run = trained.run
+    result = {
+        "case_study": case.name,
+        "run_dir": str(run.path),
+        "step": trained.step,
+        **evaluation.metrics,
+    }
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    write_metrics(run.metrics_file, result)
+    say("figures")
+    run.figures_dir.mkdir(parents=True, exist_ok=True)
+    figures = evaluation.write_figures(run.figures_dir)
+    return (
+        f"{run.metrics_file} ({evaluation.headline}, {result['seconds']:.1f} s)\n"
+        + evaluation.table
+        + "\nfigures: "
+        + ", ".join(str(f) for f in figures)
+    )
