@@ -80,6 +80,9 @@ class CaseStudy(ABC):
     may_differ: ClassVar[frozenset[str]] = frozenset({"device", "num_threads"})
     #: config sections a resume may change: they do not change what is trained
     resumable_sections: ClassVar[tuple[str, ...]] = ("log",)
+    #: the metrics.json key of a list of per-condition entries holding the sets (Ising: one
+    #: entry per temperature); None: the sets are at the top level (docs/metrics.md)
+    metrics_per: ClassVar[str | None] = None
 
     # --- config -------------------------------------------------------------------------
     def defaults_path(self) -> Path:

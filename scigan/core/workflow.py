@@ -25,7 +25,8 @@ from scigan.core.casestudy import CaseStudy, TrainedRun
 from scigan.core.config import flatten, read_yaml, validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.logs import stage_printer
-from scigan.core.metrics import write_metrics
+from scigan.core.errors import ConfigError
+from scigan.core.metrics import schema_problems, write_metrics
 from scigan.core.rundir import RunDir
 from scigan.core.trainer import describe_stop, run_training
 
@@ -142,6 +143,13 @@ def evaluate(case: CaseStudy, run_dir: Path, n: int | None = None, progress: boo
         **evaluation.metrics,
     }
     result["seconds"] = round(time.perf_counter() - started, 2)
+    problems = schema_problems(result, case.metrics_per)
+    if problems:
+        raise ConfigError(
+            f"case study {case.name!r} made metrics that break the shared schema: "
+            + "; ".join(problems),
+            "see docs/metrics.md (the case study's evaluate must return these)",
+        )
     write_metrics(run.metrics_file, result)
     say("figures")
     run.figures_dir.mkdir(parents=True, exist_ok=True)
