@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scigan.ising import dataset, mc
+from scigan.montecarlo import dataset, mc
 
 THESIS_TEMPERATURES = tuple(round(0.1 * k, 1) for k in range(41))
 # A straightforward Keras implementation of the same WGAN-GP step on 2 cores, batch 64 (issue 5).
@@ -56,7 +56,7 @@ def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) 
     try:
         import torch
 
-        from scigan.ising.torch_mc import TorchChains, resolve_device
+        from scigan.montecarlo.torch_mc import TorchChains, resolve_device
 
         device = resolve_device("auto")
         per_chain = np.repeat(np.asarray(temperatures, dtype=np.float64), chains)

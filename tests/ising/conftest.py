@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from scigan.ising import dataset
+from scigan.montecarlo import dataset
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 import json
 
 from scigan.core.bench import versus_keras
-from scigan.ising import bench, mc
+from scigan.ising import bench
+from scigan.montecarlo import mc
 
 
 def test_quick_bench_reports_every_engine():

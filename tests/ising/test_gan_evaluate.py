@@ -95,7 +95,7 @@ def test_compare_applies_the_bar():
 
 
 def test_monte_carlo_against_itself_and_exact():
-    from scigan.ising import exact
+    from scigan.montecarlo import exact
 
     rng = np.random.default_rng(0)
     lattices = rng.choice(np.array([-1, 1], dtype=np.int8), size=(64, 4, 4))

@@ -168,7 +168,7 @@ def test_straight_through_outputs_spins_with_the_tanh_gradient():
 
 
 def test_lattice_features_are_the_observables():
-    from scigan.ising import observables
+    from scigan.montecarlo import observables
 
     rng = np.random.default_rng(3)
     spins = rng.choice(np.array([-1, 1], dtype=np.int8), size=(2, 5, 9, 9))

@@ -10,7 +10,6 @@ from scigan.core.config import validate
 from scigan.core.errors import ConfigError, InputError
 from scigan.core.logs import read_jsonl
 from scigan.core.registry import load_case_study, resolve_case_config
-from scigan.ising import observables
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.train import (
     IsingGanTask,
@@ -19,6 +18,7 @@ from scigan.ising.train import (
     split_counts,
     symmetry_permutations,
 )
+from scigan.montecarlo import observables
 
 
 def _config(data: Path, *extra: str) -> dict:
@@ -318,8 +318,9 @@ def test_fold_sign_flips_lattices_to_nonnegative_magnetization():
 
 
 def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising, tmp_path):
-    from scigan.core.rundir import RunDir
     from scigan.ising.train import fold_sign, generate, stream_seeds
+
+    from scigan.core.rundir import RunDir
 
     task = _task(small_ising, "autograd", "model.sign_fold=true", "train.critic_steps=1")
     seen = []

@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.testing import assert_allclose
 
-from scigan.ising import observables
+from scigan.montecarlo import observables
 
 
 def test_energy_and_magnetization_of_known_lattices():

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from scigan.ising import exact, mc, observables
+from scigan.montecarlo import exact, mc, observables
 
 GROUP_SIZE = 8  # temperatures simulated together, the unit of resuming
 FILE_NAME = "ising.h5"
@@ -39,7 +39,7 @@ class ParameterError(ValueError):
 
 
 def load_defaults() -> dict:
-    text = resources.files("scigan.ising").joinpath("defaults.yaml").read_text()
+    text = resources.files("scigan.montecarlo").joinpath("defaults.yaml").read_text()
     return yaml.safe_load(text)
 
 
@@ -259,7 +259,7 @@ def generate(
     rows = summary_rows(protocol, energy, magnetization, correlations)
     write_summary(rows, out_dir)
     if figures:
-        from scigan.ising import figures as figs
+        from scigan.montecarlo import figures as figs
 
         figs.lattice_evolution(protocol.seed, out_dir / "fig9_lattice_evolution.png", L=protocol.L)
         figs.observables_vs_temperature(rows, protocol.L, out_dir / "observables.png")

@@ -1,6 +1,6 @@
 """Monte Carlo against exact results: the table of the Ising note, reproducible.
 
-python -m scigan.ising.validate [samples] prints, for each algorithm, <|m|>, e, c and U4 with
+python -m scigan.montecarlo.validate [samples] prints, for each algorithm, <|m|>, e, c and U4 with
 jackknife errors beside the exact L = 9 values, and the tau_int measured at each temperature;
 then how often the thesis protocol freezes into stripes at low T.
 """
@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from scigan.ising import dataset, exact, mc, observables
+from scigan.montecarlo import dataset, exact, mc, observables
 
 TABLE_TEMPERATURES = (1.0, 2.0, 2.3, 2.5, 3.0)
 COLUMNS = (

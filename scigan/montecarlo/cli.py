@@ -61,7 +61,7 @@ def register(data_app: typer.Typer) -> None:
 
         Re-running with the same arguments continues an interrupted run.
         """
-        from scigan.ising import dataset
+        from scigan.montecarlo import dataset
 
         try:
             backend = _backend(device, algorithm, protocol)
@@ -92,7 +92,7 @@ def register(data_app: typer.Typer) -> None:
 def _backend(device: str, algorithm: str | None, protocol: str) -> str:
     """numba on the CPU; torch on CUDA for the sublattice algorithm when --device asks for it
     (auto: only when a GPU is present and the algorithm is sublattice)."""
-    from scigan.ising import dataset
+    from scigan.montecarlo import dataset
 
     if device not in ("auto", "cpu", "cuda"):
         raise dataset.ParameterError(f"unknown device {device!r}: choose auto, cpu or cuda")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scigan.ising import exact, mc
+from scigan.montecarlo import exact, mc
 
 FIG9_SWEEPS = (0, 1, 2, 5, 10, 50, 200, 1000)
 

@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from scigan.ising import dataset
-from scigan.ising.cli import register
+from scigan.montecarlo import dataset
+from scigan.montecarlo.cli import register
 
 SMALL = [
     "--L",

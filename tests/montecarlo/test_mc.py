@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from scigan.ising import exact, mc, observables
-from scigan.ising.torch_mc import TorchChains
+from scigan.montecarlo import exact, mc, observables
+from scigan.montecarlo.torch_mc import TorchChains
 
 CHECKED = ("e", "abs_m", "specific_heat", "binder")
 EXACT_KEY = {"e": "energy", "abs_m": "abs_m", "specific_heat": "specific_heat", "binder": "binder"}

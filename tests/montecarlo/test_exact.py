@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from scigan.ising import exact
+from scigan.montecarlo import exact
 
 SHAPES = [(2, 2), (2, 3), (3, 3), (3, 4), (4, 3), (4, 4)]
 TEMPERATURES = [0.5, 1.0, 2.0, exact.CRITICAL_TEMPERATURE, 2.5, 3.0, 10.0]
