@@ -40,6 +40,7 @@ class TrainingUnit:
     build_task: Callable[[], GANTask]  # called just before the unit trains
     settings: LoopSettings
     subdir: str | None = None  # relative to the run directory, e.g. "groups/00"
+    name: str | None = None  # names the unit in the summary line, e.g. "group 0"
     label: str | None = None  # printed before the unit trains when a run has several
 
 
@@ -154,7 +155,8 @@ class CaseStudy(ABC):
 
     # --- command line -------------------------------------------------------------------
     def register_commands(self, data_app: typer.Typer) -> None:
-        """Add the case study's own commands, e.g. `scigan data NAME`."""
+        """Add the case study's own commands, e.g. `scigan data NAME`; none by default."""
+        return None
 
 
 def check_case_study(obj: Any, entry_point: str) -> CaseStudy:

@@ -24,8 +24,8 @@ import torch
 from scigan.core.casestudy import CaseStudy, TrainedRun
 from scigan.core.config import flatten, read_yaml, validate
 from scigan.core.device import resolve_device, set_threads
-from scigan.core.logs import stage_printer
 from scigan.core.errors import ConfigError
+from scigan.core.logs import stage_printer
 from scigan.core.metrics import schema_problems, write_metrics
 from scigan.core.rundir import RunDir
 from scigan.core.trainer import describe_stop, run_training
@@ -84,13 +84,13 @@ def train(
     units = case.training_units(cfg, data, device)
     parts, steps, interrupted = [], [], False
     for unit in units:
-        if progress and unit.label and len(units) > 1:
+        if progress and unit.label:
             print(unit.label, file=sys.stderr, flush=True)
         where = run if unit.subdir is None else RunDir(run.path / unit.subdir)
         settings = replace(unit.settings, progress=progress)
         result = run_training(unit.build_task(), where, settings, max_steps)
         done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
-        parts.append(done if unit.subdir is None else f"{unit.subdir}: {done}")
+        parts.append(done if unit.name is None else f"{unit.name}: {done}")
         steps.append((result.step, unit.settings.steps, result.resumed_from))
         if result.interrupted:
             interrupted = True

@@ -4,9 +4,9 @@ Carlo lattices of the same count, and against exact finite-lattice values.
 Per temperature, every set goes through the same pipeline (lattices -> per-lattice e and m ->
 means with jackknife errors, observables.summarize):
     generated   lattices of the trained generator(s), mapped to spins by sign (0 -> +1)
-    mc          held-out Monte Carlo lattices (the last part of each chain, never trained on)
-    floor       Monte Carlo training lattices scored the same way: what a generator that
-                reproduced the training distribution exactly would score against `mc`
+    mc             held-out Monte Carlo lattices (the last part of each chain, never trained on)
+    heldout_floor  Monte Carlo training lattices scored the same way: what a generator that
+                   reproduced the training distribution exactly would score against `mc`
 and the exact values of the L x L torus (Kaufman's partition function for e and c, the row
 transfer matrix for |m|, m^2, U4, chi; L <= 10). Histogram distances: the 1-D Wasserstein
 distance (earth mover's) between the generated and the held-out distributions of m, |m| and e.
@@ -20,17 +20,17 @@ only the second is right, which <m> (reported too) and the m histogram distance 
 from __future__ import annotations
 
 import math
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from scigan.core.checkpoint import atomic_write_json
-from scigan.core.logs import read_jsonl, stage_printer
+from scigan.core.casestudy import Evaluation, TrainedRun
+from scigan.core.logs import read_jsonl
+from scigan.core.metrics import wasserstein_1d
 from scigan.core.rundir import RunDir
-from scigan.core.runs import open_run
-from scigan.ising.config import IsingGanConfig
+from scigan.ising.groups import generate_lattices, group_dir
 from scigan.montecarlo import observables
 
 OBSERVABLES = ("m", "abs_m", "m2", "e", "specific_heat", "susceptibility", "binder")
@@ -48,7 +48,7 @@ BAR = {"abs_m": 0.02, "e": 0.02, "specific_heat_rel": 0.2, "susceptibility_rel":
 # errors of the difference (both sets' jackknife errors in quadrature). Needed because the bar
 # is finer than what 2,000 lattices resolve at some temperatures: at T = 0.7-0.8 the held-out
 # Monte Carlo set has c ~ 0.004 from a handful of excited lattices, and Monte Carlo's own
-# training lattices miss the 20 % bar there (see `floor_vs_mc`).
+# training lattices miss the 20 % bar there (see `heldout_floor_vs_mc`).
 NOISE_SIGMAS = 2.0
 
 
@@ -67,13 +67,6 @@ def lattice_physics(
     with warnings.catch_warnings():  # tau_int of fewer samples than chains: NaN, not used
         warnings.simplefilter("ignore", RuntimeWarning)
         return observables.summarize(e, m, temperature, L, chains or n, interval)
-
-
-def wasserstein_1d(a: np.ndarray, b: np.ndarray) -> float:
-    """Earth mover's distance between two 1-D samples."""
-    from scipy.stats import wasserstein_distance
-
-    return float(wasserstein_distance(a, b))
 
 
 def histogram_distances(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
@@ -129,15 +122,15 @@ def temperature_metrics(
     sets = {
         "generated": lattice_physics(generated, temperature),
         "mc": lattice_physics(heldout, temperature, chains, interval),
-        "floor": lattice_physics(floor, temperature, chains, interval),
+        "heldout_floor": lattice_physics(floor, temperature, chains, interval),
     }
     for name, values in sets.items():
         row[name] = {k: values[k] for k in OBSERVABLES}
         row[name].update({f"{k}_err": values[f"{k}_err"] for k in OBSERVABLES})
     row["generated_vs_mc"] = compare(sets["generated"], sets["mc"])
-    row["floor_vs_mc"] = compare(sets["floor"], sets["mc"])
+    row["heldout_floor_vs_mc"] = compare(sets["heldout_floor"], sets["mc"])
     row["generated_vs_mc"].update(histogram_distances(generated, heldout))
-    row["floor_vs_mc"].update(histogram_distances(floor, heldout))
+    row["heldout_floor_vs_mc"].update(histogram_distances(floor, heldout))
     if exact is not None:
         row["exact"] = exact
         row["generated_vs_exact"] = {f"d_{k}": sets["generated"][k] - exact[k] for k in exact}
@@ -160,8 +153,7 @@ def exact_values(L: int, temperatures: np.ndarray) -> list[dict[str, float]] | N
 
 def final_losses(run: RunDir, temperatures: np.ndarray, window: int, conditional: bool):
     """Each GAN's losses averaged over its last `window` logged steps (thesis Fig. 11b)."""
-    from scigan.ising.casestudy import group_dir
-    from scigan.ising.train import loss_key
+    from scigan.ising.task import loss_key
 
     records = []
     for sub in sorted((run.path / "groups").glob("*")):
@@ -177,20 +169,18 @@ def final_losses(run: RunDir, temperatures: np.ndarray, window: int, conditional
     return out
 
 
-def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
-    from scigan.ising.casestudy import generate_lattices, load_generators
-    from scigan.ising.train import load_data
+def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> Evaluation:
+    """Per temperature: the generated lattices, held-out Monte Carlo and the floor through the
+    same physics, against each other and the exact values."""
+    from scigan.ising.data import load_data
 
-    started = time.perf_counter()
-    say = stage_printer(progress)
-
-    cfg, device = open_run(run, IsingGanConfig)
+    cfg, run = trained.config, trained.run
     data = load_data(Path(cfg.data.path), cfg.data.heldout_fraction, cfg.data.temperatures)
     n_heldout = data.heldout.shape[1]
     n = min(n or cfg.evaluate.n_samples or n_heldout, n_heldout)
     say(f"generating {n} lattices at each of {len(data.temperatures)} temperatures")
-    loaded = load_generators(run, device)
-    temps, generated = generate_lattices(run, n, loaded=loaded)
+    groups = trained.generator
+    temps, generated = generate_lattices(cfg, groups, n)
     interval = int(data.meta["parameters"]["interval"])
     say("exact finite-lattice values")
     exact = exact_values(data.L, data.temperatures)
@@ -216,12 +206,10 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
         return [r["temperature"] for r in rows if not r[pair][verdict]]
 
     result = {
-        "case_study": "ising",
-        "run_dir": str(run.path),
-        "n_per_temperature": n,
+        "n_samples": n,
         "L": data.L,
         "bar": BAR,
-        "generator": generator_summary(loaded[1], cfg.train.generator_average),
+        "generator": generator_summary(groups, cfg.train.generator_average),
         "summary": {
             "max_abs_d_abs_m": max(abs(r["generated_vs_mc"]["d_abs_m"]) for r in rows),
             "max_abs_d_e": max(abs(r["generated_vs_mc"]["d_e"]) for r in rows),
@@ -229,12 +217,14 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "temperatures_failing_bar_within_noise": failing(
                 "generated_vs_mc", "passes_within_noise"
             ),
-            "floor_temperatures_failing_bar": failing("floor_vs_mc", "passes"),
-            "floor_temperatures_failing_bar_within_noise": failing(
-                "floor_vs_mc", "passes_within_noise"
+            "heldout_floor_temperatures_failing_bar": failing("heldout_floor_vs_mc", "passes"),
+            "heldout_floor_temperatures_failing_bar_within_noise": failing(
+                "heldout_floor_vs_mc", "passes_within_noise"
             ),
-            "floor_max_abs_d_abs_m": max(abs(r["floor_vs_mc"]["d_abs_m"]) for r in rows),
-            "floor_max_abs_d_e": max(abs(r["floor_vs_mc"]["d_e"]) for r in rows),
+            "heldout_floor_max_abs_d_abs_m": max(
+                abs(r["heldout_floor_vs_mc"]["d_abs_m"]) for r in rows
+            ),
+            "heldout_floor_max_abs_d_e": max(abs(r["heldout_floor_vs_mc"]["d_e"]) for r in rows),
         },
         "per_temperature": rows,
         "notes": {
@@ -242,7 +232,7 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             ">= 0, -1 where < 0",
             "mc": "held-out Monte Carlo lattices: the last data.heldout_fraction of each "
             "temperature's samples in simulation time",
-            "floor": "Monte Carlo training lattices (the last n before the held-out block) "
+            "heldout_floor": "Monte Carlo training lattices (the last n before the held-out block) "
             "scored like a generator: the error an exact copy of the data would show",
             "abs_m": "<|m|> is the order parameter of a finite lattice; the signed <m> is 0 in "
             "equilibrium at every T and is reported only as the thesis's Fig. 11a",
@@ -256,20 +246,15 @@ def evaluate_run(run: RunDir, n: int | None, progress: bool = True) -> str:
             "temperatures, where even the floor misses it",
         },
     }
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    atomic_write_json(run.metrics_file, result)
-    say("figures")
-    from scigan.ising.gan_figures import write_figures
+    from scigan.ising.figures import write_figures
 
-    figures = write_figures(run.figures_dir, rows)
     g = result["generator"]
     steps = "/".join(str(s) for s in g["steps"])
-    return (
-        f"{run.metrics_file} ({n} lattices per temperature from step {steps}, {g['weights']} "
-        f"weights, {result['seconds']:.1f} s)\n"
-        + error_table(rows)
-        + "\nfigures: "
-        + ", ".join(str(f) for f in figures)
+    return Evaluation(
+        metrics=result,
+        table=error_table(rows),
+        headline=f"{n} lattices per temperature from step {steps}, {g['weights']} weights",
+        write_figures=lambda directory: write_figures(directory, rows),
     )
 
 
