@@ -20,7 +20,7 @@ test: $(BIN)/scigan
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/scigan
-	$(BIN)/scigan bench --out bench/bench.json
+	$(BIN)/python -m benchmarks --out bench/bench.json
 
 # TensorFlow in its own venv (its numpy and thread pools stay away from torch's): every case
 # study's Keras implementation timed on this machine, alternating with scigan's step.
@@ -31,10 +31,10 @@ $(KERAS_VENV)/bin/python:
 	$(KERAS_VENV)/bin/pip install -q tensorflow-cpu==2.21.0 keras==3.15.1
 
 bench-keras: $(BIN)/scigan $(KERAS_VENV)/bin/python
-	$(BIN)/scigan bench --keras-python $(KERAS_VENV)/bin/python --out bench/bench_keras.json
+	$(BIN)/python -m benchmarks --keras-python $(KERAS_VENV)/bin/python --out bench/bench_keras.json
 
 lint: $(BIN)/scigan
-	$(BIN)/ruff check scigan tests
+	$(BIN)/ruff check scigan tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(KERAS_VENV) runs data bench

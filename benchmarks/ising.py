@@ -83,7 +83,7 @@ def _gan_task(models: int, batch: int, engine: str, device):
     """`models` stacked thesis GANs on random lattices."""
     from scigan.core.config import resolve, validate
     from scigan.ising.config import IsingGanConfig, defaults_path
-    from scigan.ising.train import IsingGanTask
+    from scigan.ising.task import IsingGanTask
 
     cfg = validate(
         IsingGanConfig,
@@ -99,7 +99,7 @@ def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) ->
     the fp32 matmul peak around the measurement."""
     import torch
 
-    from scigan.core.bench import measured_between_peaks
+    from benchmarks.bench import measured_between_peaks
     from scigan.core.device import resolve_device
 
     device = resolve_device("auto")
@@ -119,8 +119,8 @@ def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) ->
 def gan_bench(quick: bool = False) -> dict:
     """WGAN-GP steps/s per case, with the matmul peak measured around it; `aggregate` =
     GAN-steps/s (stacked models x steps/s). At batch 64 the rates are also given against the
-    issue's Keras reference, as measured and scaled to the peak now (core.bench.versus_keras)."""
-    from scigan.core.bench import versus_keras
+    issue's Keras reference, as measured and scaled to the peak now (bench.versus_keras)."""
+    from benchmarks.bench import versus_keras
 
     out = {
         "unit": "WGAN-GP steps per second (5 critic + 1 generator update)",
@@ -202,16 +202,16 @@ def run_bench(quick: bool = False) -> dict:
 
 def keras_comparison(keras_python, quick: bool = False) -> dict:
     """One GAN's fused WGAN-GP step against the Keras implementation
-    (`scigan/ising/keras_reference.py`, each training style in it) timed here, alternating
+    (`benchmarks/ising_keras.py`, each training style in it) timed here, alternating
     round by round, at batch 64 on the CPU."""
     import torch
 
-    from scigan.core.keras_reference import compare_with_keras
-    from scigan.ising import keras_reference
+    from benchmarks import ising_keras
+    from benchmarks.keras_reference import compare_with_keras
 
     return compare_with_keras(
         keras_python,
-        keras_reference,
+        ising_keras,
         _gan_task(1, 64, "fused", torch.device("cpu")),
         ours_label="fused engine, one GAN",
         unit="steps_per_s (5 critic + 1 generator update)",

@@ -1,5 +1,6 @@
 """A straightforward Keras implementation of the thesis DNA GAN, timed by
-`scigan.core.keras_harness` under an interpreter with TensorFlow (``scigan bench --keras-python``).
+`benchmarks.keras_harness` under an interpreter with TensorFlow
+(``python -m benchmarks --keras-python``).
 
 Tables 2-3 in Keras as the thesis wrote them (Dense layers, LeakyReLU 0.3, a sigmoid output,
 binary cross-entropy, Adam 1e-3 with Keras's defaults, real label 0.9, D then G on batches of

@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import torch
 
-from scigan.core.bench import (
+from benchmarks.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
     training_steps_per_s,
@@ -167,14 +167,14 @@ def run_bench(quick: bool = False) -> dict:
 
 
 def keras_comparison(keras_python, quick: bool = False) -> dict:
-    """The fused step against the Keras implementation (`scigan/dna/keras_reference.py`, every
+    """The fused step against the Keras implementation (`benchmarks/dna_keras.py`, every
     training style in it) timed here, alternating round by round, at batch 64 on the CPU."""
-    from scigan.core.keras_reference import compare_with_keras
-    from scigan.dna import keras_reference
+    from benchmarks import dna_keras
+    from benchmarks.keras_reference import compare_with_keras
 
     return compare_with_keras(
         keras_python,
-        keras_reference,
+        dna_keras,
         _task("fused", 64, "cpu"),
         ours_label="fused engine",
         unit="steps_per_s",

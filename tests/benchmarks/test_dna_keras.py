@@ -1,9 +1,9 @@
-from scigan.blobs import keras_reference
-from scigan.blobs.models import Discriminator, Generator, count_parameters
+from benchmarks import dna_keras
+from scigan.dna.models import Discriminator, Generator, count_parameters
 
 
 def test_the_keras_reference_expects_the_models_parameter_counts():
-    assert keras_reference.PARAMETERS == {
+    assert dna_keras.PARAMETERS == {
         "generator": count_parameters(Generator()),
         "discriminator": count_parameters(Discriminator()),
     }

@@ -1,6 +1,6 @@
 import pytest
 
-from scigan.core import keras_harness
+from benchmarks import keras_harness
 
 
 def test_measure_runs_each_round_until_its_time_is_up_and_waits_for_the_last_step():

@@ -2,13 +2,13 @@
 
 import json
 
-from scigan.core.bench import versus_keras
-from scigan.ising import bench
+from benchmarks import ising
+from benchmarks.bench import versus_keras
 from scigan.montecarlo import mc
 
 
 def test_quick_bench_reports_every_engine():
-    results = bench.run_bench(quick=True)
+    results = ising.run_bench(quick=True)
     json.dumps(results)
     assert results["python_loop_thesis_L9"] > 0
     for case in ("thesis_protocol_41T_L9_64chains", "L256_Tc_128chains"):
@@ -25,7 +25,7 @@ def test_quick_bench_reports_every_engine():
         if case.endswith("batch64"):
             expected = versus_keras(
                 entry["steps_per_s"],
-                bench.KERAS_REFERENCE_STEPS_PER_S,
+                ising.KERAS_REFERENCE_STEPS_PER_S,
                 entry["fp32_matmul_peak_gflops_around"],
             )
             assert {key: entry[key] for key in expected} == expected

@@ -2,13 +2,13 @@
 
 The issues quote Keras rates taken on "these 2 cores" at some earlier time; this virtual machine's
 speed drifts by up to 2x within minutes, and small-kernel steps drift more than the matmul peak
-that `scigan.core.bench.scaled_reference` corrects for. So with ``scigan bench --keras-python
-PY`` each case study that ships a ``keras_reference.py`` is timed in Keras on this machine, in
-slices of a few seconds that alternate with slices of scigan's own step (both kept warm in
-between), and the ratio is taken round by round.
+that `benchmarks.bench.scaled_reference` corrects for. So with ``python -m benchmarks
+--keras-python PY`` each case study that has a Keras reference (``benchmarks/<case>_keras.py``)
+is timed in Keras on this machine, in slices of a few seconds that alternate with slices of
+scigan's own step (both kept warm in between), and the ratio is taken round by round.
 
 PY must have TensorFlow with Keras 3 (``make bench-keras`` builds ``.venv-keras`` with it). It
-runs `scigan.core.keras_harness` as a script in its own process with oneDNN on
+runs `benchmarks.keras_harness` as a script (by its path) in its own process with oneDNN on
 (``TF_ENABLE_ONEDNN_OPTS=1``: TensorFlow leaves it off on this AMD CPU, ~2x slower for the
 convolutions) and the same number of threads as torch.
 """
@@ -29,12 +29,13 @@ from types import ModuleType
 
 import torch
 
-from scigan.core.bench import sliced_rate
+from benchmarks.bench import sliced_rate
 from scigan.core.errors import SciganError
 
 HARNESS = Path(__file__).with_name("keras_harness.py")
 _FIX = "make bench-keras builds .venv-keras with TensorFlow and passes its python"
-# `compare_with_keras` with quick=True (`scigan bench --quick`): a smoke test of the plumbing
+# `compare_with_keras` with quick=True (`python -m benchmarks --quick`): a smoke test of the
+# plumbing
 _QUICK = {"seconds": 0.5, "warmup_seconds": 0.5}
 
 
@@ -189,12 +190,12 @@ def compare_with_keras(
     rounds: int = 10,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict:
-    """A case study's comparison for ``scigan bench --keras-python``: slices of `seconds` of
-    scigan's warmed-up training `task` (a GANTask) alternating with slices of the same length
-    of each training style of its `reference` module (a ``keras_reference.py``), all built and
-    warmed up first, under `keras_python`. A round takes a few seconds, so scigan and Keras meet
-    the machine in the same phase. Both sides' steps/s are multiplied by `per_step` (e.g. the
-    batch size, for samples/s)."""
+    """A case study's comparison for ``python -m benchmarks --keras-python``: slices of
+    `seconds` of scigan's warmed-up training `task` (a GANTask) alternating with slices of the
+    same length of each training style of its `reference` module (a
+    ``benchmarks/<case>_keras.py``), all built and warmed up first, under `keras_python`. A
+    round takes a few seconds, so scigan and Keras meet the machine in the same phase. Both
+    sides' steps/s are multiplied by `per_step` (e.g. the batch size, for samples/s)."""
     if quick:
         seconds, warmup_seconds, rounds = _QUICK["seconds"], _QUICK["warmup_seconds"], 1
     tensorflow = check_keras_python(keras_python)

@@ -8,14 +8,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from scigan.core.errors import SciganError
-from scigan.core.keras_reference import (
+from benchmarks.keras_reference import (
     HARNESS,
     KerasServer,
     check_keras_python,
     compare_with_keras,
     interleaved_ratios,
 )
+from scigan.core.errors import SciganError
 
 
 def fake_python(tmp_path: Path, body: str) -> Path:
@@ -196,7 +196,7 @@ def test_compare_with_keras_alternates_slices_of_ours_and_every_style(tmp_path):
 def test_the_keras_references_train_with_the_thesis_parameter_counts(case):
     import importlib
 
-    module = importlib.import_module(f"scigan.{case}.keras_reference")
+    module = importlib.import_module(f"benchmarks.{case}_keras")
     python = Path(os.environ["SCIGAN_KERAS_PYTHON"])
     for variant in module.VARIANTS:
         with KerasServer(python, Path(module.__file__), variant, 8, 1, 0.1) as server:

@@ -8,7 +8,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from scigan.core.bench import (
+from benchmarks.bench import (
     matmul_peak_gflops,
     measured_between_peaks,
     training_steps_per_s,
@@ -150,15 +150,15 @@ def run_bench(quick: bool = False) -> dict:
 
 def keras_comparison(keras_python, quick: bool = False) -> dict:
     """scigan's default fp32 step against the Keras implementation
-    (`scigan/blobs/keras_reference.py`, each training style in it) timed here, alternating
+    (`benchmarks/blobs_keras.py`, each training style in it) timed here, alternating
     round by round, at batch 64 on the CPU."""
-    from scigan.blobs import keras_reference
+    from benchmarks import blobs_keras
+    from benchmarks.keras_reference import compare_with_keras
     from scigan.blobs.data import build_dataset
-    from scigan.core.keras_reference import compare_with_keras
 
     return compare_with_keras(
         keras_python,
-        keras_reference,
+        blobs_keras,
         _task(build_dataset(640, 1, seed=0).train, torch.device("cpu"), "fp32", True, True),
         ours_label="fp32 scigan default",
         unit="samples_per_s",

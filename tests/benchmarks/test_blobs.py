@@ -1,4 +1,4 @@
-from scigan.blobs.bench import layer_macs, step_flops
+from benchmarks.blobs import layer_macs, step_flops
 from scigan.blobs.models import Discriminator, Generator
 
 

@@ -1,5 +1,6 @@
 """A straightforward Keras implementation of the thesis Ising WGAN-GP, timed by
-`scigan.core.keras_harness` under an interpreter with TensorFlow (``scigan bench --keras-python``).
+`benchmarks.keras_harness` under an interpreter with TensorFlow
+(``python -m benchmarks --keras-python``).
 
 Tables 6-7 in Keras (generator: Dense 10368 -> reshape 9 x 9 x 128 -> Conv2D 1, k3 "same" ->
 tanh; critic: Conv2D 64, k3 "same" -> LeakyReLU 0.3 -> GlobalMaxPool -> Dense 100 -> LeakyReLU

@@ -1,9 +1,9 @@
 """Times a straightforward Keras implementation of a case study's GAN step (run by another Python).
 
 This file is a script for an interpreter that has TensorFlow (Keras 3) installed, e.g. the
-``.venv-keras`` that ``make bench-keras`` creates; it imports nothing from scigan or torch, so
-TensorFlow's own numpy and thread pools never meet torch's in one process. ``scigan bench
---keras-python PY`` (`scigan.core.keras_reference`) runs it as::
+``.venv-keras`` that ``make bench-keras`` creates; it imports nothing from scigan, benchmarks or
+torch, so TensorFlow's own numpy and thread pools never meet torch's in one process. ``python -m
+benchmarks --keras-python PY`` (`benchmarks.keras_reference`) runs it by its path as::
 
     PY keras_harness.py CASE_FILE --variant xla --batch 64 --threads 2 --serve
 
@@ -11,7 +11,8 @@ and, once the model is built and warm, asks it for timed slices of training on i
 alternating with slices of scigan's own step. Without ``--serve`` it times ``--rounds`` rounds
 over ``--seconds`` and prints the result.
 
-CASE_FILE is a case study's ``keras_reference.py``. It defines ``PARAMETERS`` (the thesis
+CASE_FILE is a case study's Keras reference (``benchmarks/<case>_keras.py``), loaded by its path
+(not imported as part of the package). It defines ``PARAMETERS`` (the thesis
 tables' counts, {"generator": n, "discriminator": n}), ``VARIANTS`` (the training styles it
 implements) and ``build(kit, batch, variant, seed) -> (models, step)``: the Keras models by
 name and a callable running one training iteration (D then G) that returns something

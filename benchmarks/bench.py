@@ -1,4 +1,5 @@
-"""`scigan bench`: each case study's `bench.py` (a `run_bench(quick) -> dict`) plus machine facts.
+"""`python -m benchmarks`: each case study's benchmark module (`benchmarks/<case>.py`, a
+`run_bench(quick) -> dict`) plus machine facts.
 
 Benchmarks are for numbers in a JSON file, never for pass/fail in tests.
 """
@@ -25,9 +26,12 @@ REFERENCE_PEAK_GFLOPS = 175.0
 
 
 def _bench_modules() -> list[str]:
-    root = Path(__file__).resolve().parent.parent
-    # Every folder with a bench.py except this one (core) is a case study's benchmark.
-    return sorted(p.name for p in root.iterdir() if (p / "bench.py").is_file() and p.name != "core")
+    from scigan.core.registry import case_study_names
+
+    here = Path(__file__).resolve().parent
+    # Every registered case study with a module of its name here has a benchmark; the shared
+    # modules (this one, the Keras harness) and the Keras references (<case>_keras.py) are not.
+    return [name for name in case_study_names() if (here / f"{name}.py").is_file()]
 
 
 def training_steps_per_s(
@@ -141,16 +145,16 @@ def run_benchmarks(
     out: Path, cases: list[str] | None, quick: bool, keras_python: Path | None = None
 ) -> str:
     """Each case study's `run_bench`; with `keras_python` (an interpreter with TensorFlow), also
-    each case's `keras_comparison` where it has one (`scigan.core.keras_reference`)."""
+    each case's `keras_comparison` where it has one (`benchmarks.keras_reference`)."""
     set_threads(None)
     names = cases or _bench_modules()
     if keras_python is not None:
-        from scigan.core.keras_reference import check_keras_python
+        from benchmarks.keras_reference import check_keras_python
 
         check_keras_python(keras_python)  # fail before the long benchmarks, not after
     results = {"machine": machine_info(), "quick": quick}
     for name in names:
-        module = importlib.import_module(f"scigan.{name}.bench")
+        module = importlib.import_module(f"benchmarks.{name}")
         results[name] = module.run_bench(quick=quick)
         if keras_python is not None and hasattr(module, "keras_comparison"):
             results[name]["keras_measured_here"] = module.keras_comparison(keras_python, quick)

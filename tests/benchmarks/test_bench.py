@@ -1,4 +1,4 @@
-from scigan.core.bench import _bench_modules
+from benchmarks.bench import _bench_modules
 
 
 def test_every_case_study_benchmark_is_found_and_core_is_not():
@@ -6,7 +6,7 @@ def test_every_case_study_benchmark_is_found_and_core_is_not():
 
 
 def test_measured_between_peaks_brackets_the_measurement_and_keeps_the_higher_peak(monkeypatch):
-    from scigan.core import bench
+    from benchmarks import bench
 
     events = []
     peaks = iter([120.0, 150.0])
@@ -25,14 +25,14 @@ def test_measured_between_peaks_brackets_the_measurement_and_keeps_the_higher_pe
 
 
 def test_reference_rate_scales_with_the_peak():
-    from scigan.core.bench import REFERENCE_PEAK_GFLOPS, scaled_reference
+    from benchmarks.bench import REFERENCE_PEAK_GFLOPS, scaled_reference
 
     assert scaled_reference(100.0, REFERENCE_PEAK_GFLOPS) == 100.0
     assert scaled_reference(185.0, REFERENCE_PEAK_GFLOPS / 2) == 92.5
 
 
 def test_versus_keras_reports_the_raw_and_the_peak_scaled_ratio():
-    from scigan.core.bench import REFERENCE_PEAK_GFLOPS, versus_keras
+    from benchmarks.bench import REFERENCE_PEAK_GFLOPS, versus_keras
 
     assert versus_keras(50.0, 100.0, REFERENCE_PEAK_GFLOPS / 2) == {
         "vs_keras": 0.5,
@@ -41,7 +41,7 @@ def test_versus_keras_reports_the_raw_and_the_peak_scaled_ratio():
 
 
 def test_sliced_rate_warms_up_then_times_slices_of_whole_steps():
-    from scigan.core.bench import sliced_rate
+    from benchmarks.bench import sliced_rate
 
     now = [0.0]
     steps = []

@@ -1,5 +1,6 @@
 """A straightforward Keras implementation of the thesis blob DCGAN, timed by
-`scigan.core.keras_harness` under an interpreter with TensorFlow (``scigan bench --keras-python``).
+`benchmarks.keras_harness` under an interpreter with TensorFlow
+(``python -m benchmarks --keras-python``).
 
 Tables 4-5 in Keras (channels last, "same" padding, LeakyReLU 0.2, dropout 0.2, sigmoid outputs)
 with the recipe of the Keras DCGAN example the thesis followed: one step trains D on real and
