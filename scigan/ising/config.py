@@ -1,7 +1,6 @@
-"""Validated shape of the Ising GAN configuration (values live in gan_defaults.yaml).
-
-scigan/ising/defaults.yaml belongs to the Monte Carlo data set (`scigan data ising`); the GAN's
-commented defaults are scigan/ising/gan_defaults.yaml, the thesis recipe.
+"""Validated shape of the Ising GAN configuration (values live in defaults.yaml, the thesis
+recipe). The Monte Carlo data set (`scigan data ising`) has its own defaults in
+scigan/montecarlo/defaults.yaml.
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ class IsingGanConfig(RunConfig):
 
 
 def defaults_path() -> Path:
-    return package_file("scigan.ising", "gan_defaults.yaml")
+    return package_file("scigan.ising", "defaults.yaml")
 
 
 def bundled_config(name: str) -> Path | None:

@@ -10,11 +10,11 @@ LeakyReLU -> Dense. Three facts make its training step cheap:
   * The input gradient g = grad_x D(x) is multilinear in the weights given the activation
     pattern (which is locally constant), so the gradient-penalty's parameter gradients
     (double backpropagation) have a short closed form; the biases get none from the penalty.
-Same function and gradients as autograd through models.StackedCritic (max-pool ties broken
-towards the first site, as torch.max), checked in tests/ising/test_fast_step.py.
+Same function and gradients as autograd through critic.StackedCritic (max-pool ties broken
+towards the first site, as torch.max), checked in tests/ising/test_engines.py.
 
 The generator of Table 6 is affine up to its output activation, G(z) = act(z A + b), with A and
-b the Dense weights convolved by the Conv2D (models.StackedGenerator.affine_map). Its backward
+b the Dense weights convolved by the Conv2D (generators.StackedGenerator.affine_map). Its backward
 pass is short too: dA = z^T d(pre-activation), then the transpose of the convolution's gather
 (one index_select through the inverse neighbour table) and two products for the Dense and the
 Conv weights. Written by hand it runs into persistent gradient buffers: autograd's backward of
@@ -30,7 +30,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from scigan.ising.models import StackedCritic, StackedGenerator, tau_of
+from scigan.core.losses import wasserstein_critic_loss, wasserstein_generator_loss
+from scigan.core.steps import adam_step
+from scigan.ising.augmentation import lattice_signs
+from scigan.ising.config import IsingGanConfig
+from scigan.ising.critic import StackedCritic
+from scigan.ising.engines.autograd import WganGpStep
+from scigan.ising.generators import Generator, StackedGenerator, spin_output
+from scigan.ising.models import tau_of
 
 CACHE_FLOATS = 1 << 20  # conv outputs computed at once (4 MB)
 
@@ -180,7 +187,7 @@ def inverse_neighbours(neighbours: Tensor) -> Tensor:
 
 def output_backward(generator: StackedGenerator, pre: Tensor, grad_output: Tensor) -> Tensor:
     """d loss / d pre-activation from d loss / d output, for output = act(pre) (tanh or linear;
-    straight-through outputs take act's gradient, as models.spin_output defines them)."""
+    straight-through outputs take act's gradient, as generators.spin_output defines them)."""
     if generator.output == "tanh":
         t = torch.tanh(pre)
         return grad_output * (1 - t * t)
@@ -220,3 +227,103 @@ def generator_gradients(
     d_conv_w.baddbmm_(d_shift_b, G.dense_bias.transpose(1, 2))
     torch.sum(db, dim=2, keepdim=True, out=d_conv_b)
     return out
+
+
+def from_affine(
+    generator: StackedGenerator, A: Tensor, b: Tensor, z: Tensor, temperature: Tensor | None = None
+) -> Tensor:
+    """Lattices (K, N, L, L) for noise z (K, N, noise_dim), given the generator's affine_map()
+    A and b: its forward pass without recomputing them."""
+    return activate(generator, torch.baddbmm(b, generator.modulate(z, temperature), A))
+
+
+def activate(generator: StackedGenerator, pre: Tensor) -> Tensor:
+    """Lattices (K, N, L, L) from the generator's pre-activations z A + b (K, N, L*L)."""
+    x = spin_output(pre, generator.output, generator.straight_through)
+    return x.reshape(pre.shape[0], pre.shape[1], generator.L, generator.L)
+
+
+def gradient_buffers(params: list[Tensor]) -> list[Tensor]:
+    """The parameters' .grad tensors, created once and then kept from step to step (steps
+    that write gradients by hand fill them in place instead of allocating new ones)."""
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.empty_like(p)
+    return [p.grad for p in params]
+
+
+class FusedWganGpStep(WganGpStep):
+    """The same step with the critic's and the generator's gradients by hand (above);
+    only a conditional generator's noise modulation keeps autograd."""
+
+    def __init__(self, generator: Generator, critic: StackedCritic, cfg: IsingGanConfig):
+        super().__init__(generator, critic, cfg)
+        self.inverse = inverse_neighbours(generator.neighbours)
+        self.affine_params = [
+            generator.dense_weight,
+            generator.dense_bias,
+            generator.conv_weight,
+            generator.conv_bias,
+        ]
+
+    def __call__(
+        self, real: Tensor, z: Tensor, epsilon: Tensor, t_real: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        G, D, n = self.generator, self.critic, self.critic_steps
+        B, draws = real.shape[2], real.shape[1]
+        params = list(D.parameters())
+        with torch.no_grad():
+            # the generator's affine map, once per step: its weights do not change before the
+            # generator update
+            A, b = G.affine_map()
+            t_fake = None if t_real is None else t_real[:, torch.arange(n) % draws].flatten(1, 2)
+            fakes = self.fold(from_affine(G, A, b, z[:, : n * B], t_fake))
+            K = real.shape[0]
+            weights = torch.cat(
+                [torch.full((K, B), -1.0 / B), torch.full((K, B), 1.0 / B), torch.zeros(K, B)],
+                dim=1,
+            ).to(real.device, real.dtype)
+            for j in range(n):
+                x = real[:, j % draws]
+                fake = fakes[:, j * B : (j + 1) * B]
+                eps = epsilon[:, j, :, None, None]
+                x_hat = eps * x + (1 - eps) * fake
+                tj = None if t_real is None else t_real[:, j % draws].repeat(1, 3)
+                record = critic_forward(D, torch.cat([x, fake, x_hat], dim=1), tj)
+                scores = record.scores
+                wasserstein = wasserstein_critic_loss(scores[:, :B], scores[:, B : 2 * B])
+                grads = score_gradients(D, record, weights)
+                penalty, gp_grads = penalty_gradients(
+                    D, record, slice(2 * B, 3 * B), self.gp_weight
+                )
+                for buffer, g1, g2 in zip(gradient_buffers(params), grads, gp_grads, strict=True):
+                    torch.add(g1, g2, out=buffer)
+                adam_step(self.opt_d)
+            total = wasserstein + penalty
+            tg = None if t_real is None else t_real[:, 0]
+        z_g = G.modulate(z[:, n * B :], tg)  # autograd only where conditional
+        with torch.no_grad():
+            pre = torch.baddbmm(b, z_g, A)
+            lattices = activate(G, pre)
+            signs = lattice_signs(lattices) if self.sign_fold else None
+            record = critic_forward(D, lattices if signs is None else lattices * signs, tg)
+            loss_g = wasserstein_generator_loss(record.scores)
+            grad_out = -input_gradient(D, record) / B  # (K, B, P)
+            if signs is not None:
+                grad_out = grad_out * signs.reshape(K, B, 1)
+            grad_pre = output_backward(G, pre, grad_out)
+            generator_gradients(
+                G, z_g, grad_pre, self.inverse, out=gradient_buffers(self.affine_params)
+            )
+        if z_g.requires_grad:
+            for p in G.parameters():
+                if all(p is not q for q in self.affine_params):
+                    p.grad = None
+            z_g.backward(torch.bmm(grad_pre, A.transpose(1, 2)))
+        adam_step(self.opt_g)
+        return {
+            "critic_wasserstein": wasserstein,
+            "critic_gp": penalty,
+            "critic_total": total,
+            "generator": loss_g,
+        }

@@ -1,6 +1,4 @@
-"""Training the Ising GANs: engines, independence of stacked GANs, resume, data, symmetries."""
-
-from pathlib import Path
+"""Training the Ising GANs: independence of stacked GANs, resume, schedules, options."""
 
 import numpy as np
 import pytest
@@ -11,80 +9,14 @@ from scigan.core.errors import ConfigError, InputError
 from scigan.core.logs import read_jsonl
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.ising.config import IsingGanConfig
-from scigan.ising.train import (
-    IsingGanTask,
-    augment_lattices,
-    load_data,
-    split_counts,
-    symmetry_permutations,
-)
-from scigan.montecarlo import observables
-
-
-def _config(data: Path, *extra: str) -> dict:
-    sets = [
-        f"data.path={data}",
-        "train.steps=4",
-        "train.batch_size=8",
-        "train.critic_steps=2",
-        "log.every=2",
-        "log.checkpoint_every=3",
-        "num_threads=1",
-        *extra,
-    ]
-    return resolve_case_config(load_case_study("ising"), None, sets)
-
-
-def _checkpoint(run: Path, group: int = 0) -> dict:
-    return torch.load(
-        run / "groups" / f"{group:02d}" / "checkpoints" / "last.pt", weights_only=True
-    )
-
-
-def _task(data: Path, engine: str, *extra: str) -> IsingGanTask:
-    cfg = validate(
-        IsingGanConfig,
-        _config(
-            data, f"train.engine={engine}", "train.lr_critic=1e-3", "train.adam_eps=1.0", *extra
-        ),
-    )
-    d = load_data(data, cfg.data.heldout_fraction, None)
-    return IsingGanTask(cfg, d.temperatures, d.indices, d.train, torch.device("cpu"))
-
-
-@pytest.mark.parametrize(
-    "extra",
-    [
-        (),
-        (
-            "model.conditional=true",
-            "model.padding=circular",
-            "train.same_real_batch=false",
-            "data.augment=[flip]",
-        ),
-        ("model.sign_fold=true",),
-        ("model.straight_through=true", "model.padding=circular"),
-        ("model.output=linear",),
-    ],
-)
-def test_fused_engine_trains_like_autograd(small_ising, extra):
-    # adam_eps = 1 keeps Adam from magnifying rounding-level gradient differences to +-lr
-    a, b = _task(small_ising, "autograd", *extra), _task(small_ising, "fused", *extra)
-    for _ in range(2):
-        la, lb = a.train_step(), b.train_step()
-    for key in la:
-        torch.testing.assert_close(la[key], lb[key], atol=1e-5, rtol=1e-4)
-    for part in ("generator", "critic"):
-        sa, sb = getattr(a, part).state_dict(), getattr(b, part).state_dict()
-        for key in sa:
-            torch.testing.assert_close(sa[key], sb[key], atol=1e-6, rtol=1e-5)
+from tests.ising.helpers import gan_config, gan_task, group_checkpoint
 
 
 def test_a_temperature_trains_the_same_in_any_group(small_ising, tmp_path):
     case = load_case_study("ising")
-    case.train(_config(small_ising, "train.group_size=3"), tmp_path / "one", None, False)
-    case.train(_config(small_ising, "train.group_size=2"), tmp_path / "two", None, False)
-    together, alone = _checkpoint(tmp_path / "one", 0), _checkpoint(tmp_path / "two", 1)
+    case.train(gan_config(small_ising, "train.group_size=3"), tmp_path / "one", None, False)
+    case.train(gan_config(small_ising, "train.group_size=2"), tmp_path / "two", None, False)
+    together, alone = group_checkpoint(tmp_path / "one", 0), group_checkpoint(tmp_path / "two", 1)
     # T = 3.0 is model 2 of group 0 in the first run, model 0 of group 1 in the second
     for key, value in alone["task"]["generator"].items():
         torch.testing.assert_close(
@@ -115,13 +47,16 @@ CONV_GENERATOR = ("model.generator=conv", "model.generator_hidden=[4,4]", "train
 @pytest.mark.parametrize("extra", [(), PHYSICS_MODELS, CONV_GENERATOR])
 def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path, extra):
     case = load_case_study("ising")
-    cfg = _config(small_ising, "train.group_size=2", *extra)
+    cfg = gan_config(small_ising, "train.group_size=2", *extra)
     case.train(cfg, tmp_path / "straight", None, False)
     case.train(cfg, tmp_path / "split", 3, False)
-    assert _checkpoint(tmp_path / "split", 1)["step"] == 3  # every group stopped at 3
+    assert group_checkpoint(tmp_path / "split", 1)["step"] == 3  # every group stopped at 3
     case.train(cfg, tmp_path / "split", None, False)
     for group in (0, 1):
-        a, b = _checkpoint(tmp_path / "straight", group), _checkpoint(tmp_path / "split", group)
+        a, b = (
+            group_checkpoint(tmp_path / "straight", group),
+            group_checkpoint(tmp_path / "split", group),
+        )
         assert a["step"] == b["step"] == 4
         for part in ("generator", "critic"):
             for key, value in a["task"][part].items():
@@ -142,28 +77,15 @@ def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path, extra)
 
 def test_conditional_run_generates_between_grid_points(small_ising, tmp_path):
     case = load_case_study("ising")
-    case.train(_config(small_ising, "model.conditional=true"), tmp_path / "c", None, False)
+    case.train(gan_config(small_ising, "model.conditional=true"), tmp_path / "c", None, False)
     from scigan.core.rundir import RunDir
 
     temps, lattices = case.generate_lattices(RunDir(tmp_path / "c"), 5, temperatures=[1.55])
     assert temps.tolist() == [1.55]
     assert lattices.shape == (1, 5, 4, 4) and set(np.unique(lattices)) <= {-1, 1}
-    case.train(_config(small_ising, "train.steps=1"), tmp_path / "p", None, False)
+    case.train(gan_config(small_ising, "train.steps=1"), tmp_path / "p", None, False)
     with pytest.raises(InputError):  # per-temperature GANs exist at their grid points only
         case.generate_lattices(RunDir(tmp_path / "p"), 5, temperatures=[1.55])
-
-
-def test_heldout_split_is_the_end_of_each_chain(small_ising):
-    data = load_data(small_ising, 0.25, [3.0, 1.0])
-    assert data.temperatures.tolist() == [3.0, 1.0] and data.indices.tolist() == [2, 0]
-    assert data.train.shape == (2, 120, 4, 4) and data.heldout.shape == (2, 40, 4, 4)
-    assert split_counts(10000, 0.2) == (8000, 2000)
-    with pytest.raises(ConfigError):
-        split_counts(3, 0.1)
-    with pytest.raises(ConfigError):
-        load_data(small_ising, 0.2, [1.5])
-    with pytest.raises(InputError):
-        load_data(small_ising.parent / "missing.h5", 0.2, None)
 
 
 def test_epochs_set_the_step_count(small_ising, tmp_path):
@@ -176,35 +98,6 @@ def test_epochs_set_the_step_count(small_ising, tmp_path):
     )
     summary = case.train(cfg, tmp_path / "e", None, False)
     assert "step 4/4" in summary
-
-
-def test_symmetries_are_permutations_that_keep_the_physics():
-    L = 5
-    perms = symmetry_permutations(L, ["translate", "dihedral"])
-    assert perms.shape == (8 * L * L, L * L)
-    assert torch.equal(perms.sort(dim=1).values, torch.arange(L * L).expand_as(perms))
-    assert len({tuple(p.tolist()) for p in perms}) == 8 * L * L  # all distinct
-    assert torch.equal(perms[0], torch.arange(L * L))
-    rng = torch.Generator().manual_seed(0)
-    x = torch.randint(0, 2, (64, L, L), generator=rng).float() * 2 - 1
-    choice = torch.randint(0, len(perms), (64,), generator=rng)
-    flip = torch.randint(0, 2, (64,), generator=rng).float() * 2 - 1
-    y = augment_lattices(x, choice, perms, flip)
-    np.testing.assert_array_equal(
-        observables.energy_per_spin(y.numpy()), observables.energy_per_spin(x.numpy())
-    )
-    np.testing.assert_array_equal(
-        observables.magnetization_per_spin(y.numpy()),
-        flip.numpy() * observables.magnetization_per_spin(x.numpy()),
-    )
-    assert not torch.equal(y, x)
-
-
-def test_fused_engine_refuses_models_it_cannot_differentiate(small_ising):
-    with pytest.raises(ConfigError, match="train.engine=autograd"):
-        _task(small_ising, "fused", "model.critic_pool=mean")
-    with pytest.raises(ConfigError, match="train.engine=autograd"):
-        _task(small_ising, "fused", "model.generator=mlp")
 
 
 def test_physics_recipe_is_a_conditional_nonlinear_model(small_ising, tmp_path):
@@ -223,7 +116,9 @@ def test_physics_recipe_is_a_conditional_nonlinear_model(small_ising, tmp_path):
 
 
 def test_generator_average_and_linear_schedule(small_ising, tmp_path):
-    a = _task(small_ising, "autograd", "train.generator_average=0.75", "train.lr_schedule=linear")
+    a = gan_task(
+        small_ising, "autograd", "train.generator_average=0.75", "train.lr_schedule=linear"
+    )
     start = {k: v.clone() for k, v in a.generator.state_dict().items()}
     a.train_step()
     assert a.step.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)  # factor 1 at step 0
@@ -235,12 +130,12 @@ def test_generator_average_and_linear_schedule(small_ising, tmp_path):
     assert a.step.opt_d.param_groups[0]["lr"] == pytest.approx(1e-3 * 3 / 4)
     # sampling and evaluation use the averaged weights
     case = load_case_study("ising")
-    cfg = _config(small_ising, "train.generator_average=0.75", "train.group_size=3")
+    cfg = gan_config(small_ising, "train.generator_average=0.75", "train.group_size=3")
     case.train(cfg, tmp_path / "avg", None, False)
     from scigan.core.rundir import RunDir
 
     _, groups = case.load_generators(RunDir(tmp_path / "avg"), torch.device("cpu"))
-    saved = _checkpoint(tmp_path / "avg")["task"]["generator_average"]
+    saved = group_checkpoint(tmp_path / "avg")["task"]["generator_average"]
     assert groups[0].averaged and groups[0].step == 4
     for key, value in groups[0].generator.state_dict().items():
         assert torch.equal(value, saved[key])
@@ -252,7 +147,7 @@ def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, 
     from scigan.core.rundir import RunDir
 
     case = load_case_study("ising")
-    cfg = _config(small_ising, "train.steps=2")
+    cfg = gan_config(small_ising, "train.steps=2")
     case.train(cfg, tmp_path / "old", None, False)
     # the config.yaml an older release wrote: none of the options added since
     saved = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
@@ -262,8 +157,8 @@ def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, 
     del saved["train"]["lr_decay_start"]
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(saved))
     assert RunDir(tmp_path / "old").read_config() == cfg
-    case.train(_config(small_ising, "train.steps=3"), tmp_path / "old", None, False)
-    assert _checkpoint(tmp_path / "old")["step"] == 3
+    case.train(gan_config(small_ising, "train.steps=3"), tmp_path / "old", None, False)
+    assert group_checkpoint(tmp_path / "old")["step"] == 3
     _, lattices = case.generate_lattices(RunDir(tmp_path / "old"), 2)
     assert lattices.shape[1] == 2
 
@@ -273,56 +168,39 @@ def test_generator_average_switched_on_at_resume_starts_from_the_weights_there(
 ):
     case = load_case_study("ising")
     run = tmp_path / "run"
-    case.train(_config(small_ising, "train.group_size=3"), run, 3, False)
-    at_three = _checkpoint(run)["task"]["generator"]
+    case.train(gan_config(small_ising, "train.group_size=3"), run, 3, False)
+    at_three = group_checkpoint(run)["task"]["generator"]
     case.train(
-        _config(small_ising, "train.group_size=3", "train.generator_average=0.5"), run, 4, False
+        gan_config(small_ising, "train.group_size=3", "train.generator_average=0.5"), run, 4, False
     )
-    state = _checkpoint(run)["task"]
+    state = group_checkpoint(run)["task"]
     for key, value in state["generator_average"].items():  # 0.5 step-3 weights + 0.5 step-4
         torch.testing.assert_close(value, 0.5 * at_three[key] + 0.5 * state["generator"][key])
     # and training itself is the same as a run that never had the average
-    case.train(_config(small_ising, "train.group_size=3"), tmp_path / "plain", None, False)
-    plain = _checkpoint(tmp_path / "plain")["task"]
+    case.train(gan_config(small_ising, "train.group_size=3"), tmp_path / "plain", None, False)
+    plain = group_checkpoint(tmp_path / "plain")["task"]
     for part in ("generator", "critic"):
         for key, value in plain[part].items():
             assert torch.equal(value, state[part][key]), (part, key)
 
 
 def test_linear_schedule_from_a_later_step(small_ising):
-    a = _task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=2")
+    a = gan_task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=2")
     rates = []
     for _ in range(4):  # 4 steps: constant for steps 0-2, then half for the last
         a.train_step()
         rates.append(a.step.opt_g.param_groups[0]["lr"])
     assert rates == pytest.approx([1e-4, 1e-4, 1e-4, 0.5e-4])
     with pytest.raises(ConfigError, match="lr_decay_start 4 is not before"):
-        _task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=4")
-
-
-def test_fold_sign_flips_lattices_to_nonnegative_magnetization():
-    from scigan.ising.train import fold_sign
-
-    x = torch.tensor(
-        [[[1.0, -1.0], [-1.0, -1.0]], [[1.0, 1.0], [-1.0, 1.0]], [[0.5, -0.5], [0, 0]]]
-    )
-    expected = torch.tensor(
-        [[[-1.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [-1.0, 1.0]], [[0.5, -0.5], [0, 0]]]
-    )
-    torch.testing.assert_close(fold_sign(x), expected)  # sum 0 (the last) is left as it is
-    x = torch.randn(3, 5, 4, 4, requires_grad=True)
-    folded = fold_sign(x)
-    folded.sum().backward()  # the gradient is each lattice's sign
-    signs = torch.where(x.detach().sum(dim=(-2, -1)) >= 0, 1.0, -1.0)
-    torch.testing.assert_close(x.grad, signs[..., None, None].expand(3, 5, 4, 4))
+        gan_task(small_ising, "autograd", "train.lr_schedule=linear", "train.lr_decay_start=4")
 
 
 def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising, tmp_path):
-    from scigan.ising.train import fold_sign, generate, stream_seeds
-
     from scigan.core.rundir import RunDir
+    from scigan.ising.augmentation import fold_sign
+    from scigan.ising.task import generate, stream_seeds
 
-    task = _task(small_ising, "autograd", "model.sign_fold=true", "train.critic_steps=1")
+    task = gan_task(small_ising, "autograd", "model.sign_fold=true", "train.critic_steps=1")
     seen = []
     critic_forward = task.critic.forward
 
@@ -335,7 +213,7 @@ def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising,
     for x in seen[:1]:  # the critic update's real and generated lattices, all folded
         assert (x.sum(dim=(-2, -1)) >= 0).all()
     case = load_case_study("ising")
-    cfg = _config(small_ising, "model.sign_fold=true", "train.group_size=3")
+    cfg = gan_config(small_ising, "model.sign_fold=true", "train.group_size=3")
     case.train(cfg, tmp_path / "run", None, False)
     _, lattices = case.generate_lattices(RunDir(tmp_path / "run"), 50)
     # each lattice is its folded output times a random sign drawn after its noise
@@ -355,4 +233,4 @@ def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising,
 
 def test_sign_fold_refuses_flip_augmentation(small_ising):
     with pytest.raises(ConfigError, match="data.augment flip does nothing with model.sign_fold"):
-        _task(small_ising, "autograd", "model.sign_fold=true", "data.augment=[flip]")
+        gan_task(small_ising, "autograd", "model.sign_fold=true", "data.augment=[flip]")

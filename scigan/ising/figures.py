@@ -86,7 +86,8 @@ def write_figures(directory: Path, rows: list[dict]) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6, 4))
     for key, label in (("w1_m", "m"), ("w1_abs_m", "|m|"), ("w1_e", "e")):
         ax.plot(t, [r["generated_vs_mc"][key] for r in rows], "o-", ms=3, label=f"GAN: {label}")
-        ax.plot(t, [r["floor_vs_mc"][key] for r in rows], ":", label=f"MC floor: {label}")
+        floor = [r["heldout_floor_vs_mc"][key] for r in rows]
+        ax.plot(t, floor, ":", label=f"MC floor: {label}")
     ax.set_xlabel("T")
     ax.set_ylabel("1-D Wasserstein distance to held-out MC")
     ax.legend(fontsize=7)

@@ -137,7 +137,7 @@ def test_evaluate_writes_metrics_and_figures(small_ising, tmp_path):
 
 
 def test_generator_summary_names_the_weights_evaluated():
-    from scigan.ising.casestudy import TrainedGroup
+    from scigan.ising.groups import TrainedGroup
 
     def group(step: int, averaged: bool) -> TrainedGroup:
         return TrainedGroup(np.zeros(1), np.zeros(1), None, step, averaged)

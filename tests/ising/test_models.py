@@ -4,19 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from scigan.ising.models import (
-    TC,
+from scigan.ising.critic import StackedCritic, global_pool, lattice_features
+from scigan.ising.generators import (
     StackedConvGenerator,
-    StackedCritic,
     StackedGenerator,
     StackedMlpGenerator,
-    global_pool,
-    lattice_features,
-    neighbour_table,
-    parameters_per_model,
     spin_output,
 )
-from scigan.ising.train import to_spins
+from scigan.ising.models import TC, neighbour_table, parameters_per_model
+from scigan.ising.task import to_spins
 
 
 def _init(*modules, K):
