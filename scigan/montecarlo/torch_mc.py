@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from scigan.montecarlo.mc import boltzmann_factor, lattice_colouring
+from scigan.montecarlo.lattice import boltzmann_factor, lattice_colouring
 
 
 def resolve_device(device: str) -> str:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scigan.montecarlo import exact, mc, observables
+from scigan.montecarlo import exact, lattice, mc, observables
 from scigan.montecarlo.torch_mc import TorchChains
 
 CHECKED = ("e", "abs_m", "specific_heat", "binder")
@@ -78,8 +78,8 @@ def test_two_colour_checkerboard_is_wrong_on_odd_lattices():
 
 @pytest.mark.parametrize("L", range(2, 17))
 def test_colouring_is_proper(L):
-    colouring = mc.lattice_colouring(L).reshape(-1)
-    neighbours = mc.neighbour_table(L)
+    colouring = lattice.lattice_colouring(L).reshape(-1)
+    neighbours = lattice.neighbour_table(L)
     for direction in range(4):
         assert np.all(colouring[neighbours[:, direction]] != colouring)
     assert colouring.max() + 1 == (2 if L % 2 == 0 else 3)
