@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from scigan.dna.fast_step import DnaGanStep
+from scigan.dna.engines.autograd import AutogradDnaGanStep
+from scigan.dna.engines.fused import DnaGanStep
 from scigan.dna.models import Discriminator, Generator
-from scigan.dna.train import AutogradDnaGanStep
 
 LR = 1e-3
 
