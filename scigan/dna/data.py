@@ -58,6 +58,14 @@ def decode(codes: np.ndarray) -> list[str]:
     return [row.tobytes().decode() for row in letters[idx]]
 
 
+def _as_codes(codes: np.ndarray) -> np.ndarray:
+    """A set of sequences as codes (n, w), or an error naming the shape it has instead."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ValueError(f"codes must have shape (n, w), got {codes.shape}")
+    return codes
+
+
 def one_hot(codes: np.ndarray) -> np.ndarray:
     """(n, w) codes -> (n, w*4) float32, position-major: [pos0 A,T,C,G, pos1 A,T,C,G, ...]."""
     codes = np.asarray(codes)

@@ -109,7 +109,7 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
         skip_c2st=frozenset({"heldout_floor"}),
     )
     if cfg.evaluate.c2st:
-        from scigan.dna.metrics import c2st_auc_folds
+        from scigan.dna.c2st import c2st_auc_folds
 
         # The floor's C2ST: held-out vs training windows, both in genome order (an exact copy
         # of the training distribution would score this, not 0.5: the block is another region).
