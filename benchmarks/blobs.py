@@ -70,7 +70,7 @@ def step_flops(batch: int, generator: nn.Module, discriminator: nn.Module, size:
 def _task(images, device: torch.device, precision: str, channels_last: bool, fast: bool):
     """A batch-64 training task of the thesis recipe; `fast` False = stock convolutions."""
     from scigan.blobs.config import BlobsConfig
-    from scigan.blobs.models import OneChannelConv2d, Stride2ConvTranspose2d
+    from scigan.blobs.layers import OneChannelConv2d, Stride2ConvTranspose2d
     from scigan.blobs.train import BlobGanTask
 
     sets = [

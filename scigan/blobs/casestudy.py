@@ -27,7 +27,8 @@ def default_data_path(n_train: int, n_heldout: int) -> Path:
     """The thesis data set of the given sizes (data seed 0), built on first use."""
     path = DEFAULT_DATA_DIR / f"thesis-{n_train}-{n_heldout}.h5"
     if not path.is_file():
-        from scigan.blobs.data import build_dataset, save_dataset
+        from scigan.blobs.data import build_dataset
+        from scigan.blobs.storage import save_dataset
 
         save_dataset(build_dataset(n_train, n_heldout, seed=0), path)
     return path.resolve()
@@ -46,7 +47,7 @@ class BlobsCaseStudy(CaseStudy):
         return default_data_path(config.data.n_train, config.data.n_heldout)
 
     def load_data(self, config: BlobsConfig) -> BlobDataset:
-        from scigan.blobs.data import load_dataset
+        from scigan.blobs.storage import load_dataset
 
         dataset = load_dataset(Path(config.data.path))
         if len(dataset.train) < config.train.batch_size:
@@ -97,7 +98,7 @@ class BlobsCaseStudy(CaseStudy):
         return generate(trained.generator, n, seed, trained.device)
 
     def save_samples(self, trained: TrainedRun, samples: np.ndarray, out: Path) -> str:
-        from scigan.blobs.data import save_grid
+        from scigan.blobs.storage import save_grid
 
         if out.suffix != ".npy":
             out = out.with_suffix(".npy")

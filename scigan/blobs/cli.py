@@ -27,13 +27,8 @@ def register(data_app: typer.Typer) -> None:
         ] = 0.2,
     ) -> None:
         """Gaussian-blob images (thesis eq. 4.1) with their parameters, or your own images."""
-        from scigan.blobs.data import (
-            build_dataset,
-            dataset_from_images,
-            read_user_images,
-            save_dataset,
-            save_grid,
-        )
+        from scigan.blobs.data import build_dataset, dataset_from_images
+        from scigan.blobs.storage import read_user_images, save_dataset, save_grid
 
         if images is not None:
             dataset = dataset_from_images(

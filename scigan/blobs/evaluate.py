@@ -137,9 +137,9 @@ def baseline_sets(dataset, n: int, rng: np.random.Generator) -> dict[str, np.nda
 
 def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> Evaluation:
     """The trained generator, held-out images and baselines through the same metrics."""
-    from scigan.blobs.data import load_dataset
     from scigan.blobs.encoder import EncoderSpec, load_or_train_encoder
     from scigan.blobs.metrics import peak_counts
+    from scigan.blobs.storage import load_dataset
     from scigan.blobs.train import generate, seeds
 
     cfg, device, step, generator = trained.config, trained.device, trained.step, trained.generator

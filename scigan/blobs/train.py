@@ -177,7 +177,7 @@ class BlobGanTask:
 
     @torch.no_grad()
     def write_samples(self, step: int, directory: Path) -> None:
-        from scigan.blobs.data import save_grid
+        from scigan.blobs.storage import save_grid
 
         self.generator.eval()
         images = self.generator(self.fixed_noise)[:, 0].float().cpu().numpy()

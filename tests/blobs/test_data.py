@@ -2,21 +2,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from scigan.blobs.data import (
     MAX_BLOBS_STORED,
     BlobParams,
     build_dataset,
-    dataset_from_images,
-    load_dataset,
-    read_user_images,
     render,
     sample_params,
-    save_dataset,
 )
+from scigan.blobs.storage import load_dataset, save_dataset
 from scigan.cli import main
-from scigan.core.errors import InputError
 
 
 def _one_blob(x0, y0, sx, sy) -> BlobParams:
@@ -71,81 +66,6 @@ def test_dataset_scaling_seeds_and_round_trip(tmp_path: Path):
     np.testing.assert_array_equal(back.heldout_params.count, a.heldout_params.count)
     np.testing.assert_allclose(back.train_params.sx, a.train_params.sx, rtol=1e-6)
     assert back.meta == a.meta and back.meta["n_clipped_pixels"] == int((raw > 5).sum())
-
-
-def _png(path: Path, array: np.ndarray, mode: str = "L") -> None:
-    Image.fromarray(array, mode=mode).save(path)
-
-
-def test_user_png_folder(tmp_path: Path):
-    rng = np.random.default_rng(0)
-    arrays = rng.integers(0, 256, (5, 16, 16), dtype=np.uint8)
-    for i, a in enumerate(arrays):
-        _png(tmp_path / f"{i}.png", a)
-    images = read_user_images(tmp_path)
-    np.testing.assert_allclose(images, arrays / 255.0, rtol=1e-6)
-    d = dataset_from_images(images, 0.2, seed=0)
-    assert (len(d.train), len(d.heldout), d.size) == (4, 1, 16)
-
-
-def test_user_npy(tmp_path: Path):
-    x = np.random.default_rng(0).random((6, 1, 24, 24)).astype(np.float32)
-    np.save(tmp_path / "x.npy", x)
-    np.testing.assert_array_equal(read_user_images(tmp_path / "x.npy"), x[:, 0])
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (lambda d: None, "holds no .png files"),
-        (lambda d: (d / "a.png").write_bytes(b"not a png"), "cannot be read as an image"),
-        (
-            lambda d: (
-                _png(d / "a.png", np.zeros((16, 16), np.uint8)),
-                _png(d / "b.png", np.zeros((24, 24), np.uint8)),
-            ),
-            "have different sizes",
-        ),
-        (lambda d: _png(d / "a.png", np.zeros((16, 24), np.uint8)), "not square"),
-        (lambda d: _png(d / "a.png", np.zeros((12, 12), np.uint8)), "multiple of 8"),
-        (
-            lambda d: _png(
-                d / "a.png",
-                np.dstack([np.zeros((16, 16, 2)), np.ones((16, 16, 1))]).astype(np.uint8) * 255,
-                "RGB",
-            ),
-            "colour image",
-        ),
-    ],
-)
-def test_bad_png_folders(tmp_path: Path, make, message):
-    make(tmp_path)
-    with pytest.raises(InputError, match=message):
-        read_user_images(tmp_path)
-
-
-@pytest.mark.parametrize(
-    ("array", "message"),
-    [
-        (np.zeros((0, 16, 16), np.float32), "holds no images"),
-        (np.full((3, 16, 16), np.nan, np.float32), "NaN or infinite"),
-        (np.full((3, 16, 16), 2.0, np.float32), "outside \\[0, 1\\]"),
-        (np.zeros((3, 16), np.float32), "not \\(n, size, size\\)"),
-        (np.zeros((1, 16, 16), np.float32), "a single image"),
-    ],
-)
-def test_bad_npy(tmp_path: Path, array, message):
-    np.save(tmp_path / "x.npy", array)
-    with pytest.raises(InputError, match=message):
-        read_user_images(tmp_path / "x.npy")
-
-
-def test_unreadable_npy_and_missing_path(tmp_path: Path):
-    (tmp_path / "x.npy").write_bytes(b"garbage")
-    with pytest.raises(InputError, match="cannot be read as a .npy"):
-        read_user_images(tmp_path / "x.npy")
-    with pytest.raises(InputError, match="does not exist"):
-        read_user_images(tmp_path / "nothing.npy")
 
 
 def test_cli_data_blobs(tmp_path: Path, capsys):

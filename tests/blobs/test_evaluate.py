@@ -8,10 +8,10 @@ from scigan.blobs.config import BlobsConfig
 from scigan.blobs.data import build_dataset
 from scigan.blobs.encoder import EncoderSpec, encode, load_or_train_encoder, weights_hash
 from scigan.blobs.evaluate import TABLE_COLUMNS, Reference, baseline_sets, evaluate_sets
-from scigan.core import workflow
-from scigan.core.metrics import metrics_table
 from scigan.cli import main
+from scigan.core import workflow
 from scigan.core.config import validate
+from scigan.core.metrics import metrics_table
 from scigan.core.registry import load_case_study, resolve_case_config
 
 ENCODER = ["evaluate.encoder.n_images=64", "evaluate.encoder.epochs=1"]
@@ -108,7 +108,7 @@ def test_users_images_train_and_evaluate(tmp_path: Path):
             ["data", "blobs", "--images", str(tmp_path / "mine.npy"), "--out", str(tmp_path / "d")]
         )
     assert exc.value.code == 0
-    from scigan.blobs.data import load_dataset, read_user_images
+    from scigan.blobs.storage import load_dataset, read_user_images
 
     d = load_dataset(tmp_path / "d" / "blobs.h5")
     assert (len(d.train), len(d.heldout), d.train_params, d.meta["source"]) == (

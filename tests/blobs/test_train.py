@@ -6,14 +6,15 @@ import pytest
 import torch
 
 from scigan.blobs.config import BlobsConfig
-from scigan.blobs.data import build_dataset, save_dataset
+from scigan.blobs.data import build_dataset
+from scigan.blobs.storage import save_dataset
 from scigan.blobs.train import epoch_order, noisy_bce_discriminator_loss
 from scigan.core import workflow
-from scigan.core.trainer import steps_per_epoch
 from scigan.core.config import validate
 from scigan.core.errors import ConfigError
 from scigan.core.logs import read_jsonl
 from scigan.core.registry import load_case_study, resolve_case_config
+from scigan.core.trainer import steps_per_epoch
 
 
 @pytest.fixture(scope="module")
