@@ -1,7 +1,7 @@
 """Sublattice Metropolis in torch: every site of one colour of every chain updated in one
 tensor operation. Device-agnostic (CUDA when present, tested on CPU against exact results).
 
-Same rule and colouring as the numba kernels (mc.py), including the T = 0 rule: acceptance is
+Same rule and colouring as the numba kernels (kernels.py), including the T = 0 rule: acceptance is
 1 for dE <= 0 and exp(-dE/T) (0 at T = 0) for dE > 0. Random numbers come from one torch
 generator per batch, seeded from a SeedSequence keyed by the batch's temperature indices.
 """
