@@ -20,7 +20,9 @@ import torch
 from torch import Tensor
 
 from scigan.core.errors import ConfigError
+from scigan.core.seeds import derive_seeds
 from scigan.core.steps import linear_decay, update_average
+from scigan.core.trainer import steps_per_epoch
 from scigan.ising.augmentation import augment_lattices, fold_sign, symmetry_permutations
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.critic import StackedCritic
@@ -37,14 +39,8 @@ CONDITIONAL_INDEX = 1_000_000  # stream key of the one conditional model
 
 
 def stream_seeds(seed: int, index: int) -> dict[str, int]:
-    """Independent streams of one model (SeedSequence keyed by seed and temperature index)."""
-    names = ("init", "train", "sample", "evaluate")
-    states = np.random.SeedSequence([seed, index]).generate_state(len(names), dtype=np.uint64)
-    return {name: int(s % (2**63)) for name, s in zip(names, states, strict=True)}
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    return max(1, n_train // batch_size)
+    """Independent streams of one model, keyed by the run seed and its temperature index."""
+    return derive_seeds([seed, index], ("init", "train", "sample", "evaluate"))
 
 
 def total_steps(cfg: IsingGanConfig, n_train: int) -> int:

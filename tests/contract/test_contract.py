@@ -41,8 +41,8 @@ def _ising_data(folder: Path) -> list[str]:
 # without an entry here runs with its own defaults.
 SHORT: dict[str, Callable[[Path], list[str]]] = {
     "dna": lambda folder: [
-        "train.steps=4", "log.checkpoint_every=2", "evaluate.c2st=false", "evaluate.loglik_max_order=2",
-        "evaluate.markov_orders=[1]",
+        "train.steps=4", "log.checkpoint_every=2", "evaluate.c2st=false",
+        "evaluate.loglik_max_order=2", "evaluate.markov_orders=[1]",
     ],
     "blobs": lambda folder: [
         "data.n_train=32", "data.n_heldout=24", "train.batch_size=8", "train.epochs=1",

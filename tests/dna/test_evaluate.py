@@ -6,10 +6,10 @@ import pytest
 
 from scigan.core import workflow
 from scigan.core.config import validate
+from scigan.core.metrics import metrics_table
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.dna.config import DnaConfig
 from scigan.dna.data import build_dataset, save_dataset
-from scigan.core.metrics import metrics_table
 from scigan.dna.evaluate import TABLE_COLUMNS, evaluate_sets
 
 

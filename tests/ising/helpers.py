@@ -40,3 +40,19 @@ def gan_task(data: Path, engine: str, *extra: str) -> IsingGanTask:
     )
     d = load_data(data, cfg.data.heldout_fraction, None)
     return IsingGanTask(cfg, d.temperatures, d.indices, d.train, torch.device("cpu"))
+
+
+def trained_groups(run: Path) -> tuple[IsingGanConfig, list]:
+    """A trained run's config and its groups, opened as `scigan sample` opens them."""
+    from scigan.core.workflow import open_trained_run
+
+    trained = open_trained_run(load_case_study("ising"), run)
+    return trained.config, trained.generator
+
+
+def draw_lattices(run: Path, n: int, **options):
+    """(temperatures, lattices) drawn from a trained run."""
+    from scigan.ising.groups import generate_lattices
+
+    cfg, groups = trained_groups(run)
+    return generate_lattices(cfg, groups, n, **options)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from scigan.core import workflow
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.ising.evaluate import (
     compare,
@@ -113,14 +114,14 @@ def test_evaluate_writes_metrics_and_figures(small_ising, tmp_path):
         None,
         [f"data.path={small_ising}", "train.steps=3", "train.batch_size=8", "num_threads=1"],
     )
-    case.train(cfg, tmp_path / "run", None, False)
-    summary = case.evaluate(tmp_path / "run", None, False)
+    workflow.train(case, cfg, tmp_path / "run", None, False)
+    summary = workflow.evaluate(case, tmp_path / "run", None, False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert [r["temperature"] for r in metrics["per_temperature"]] == [1.0, 2.0, 3.0]
-    assert metrics["n_per_temperature"] == 32  # the held-out count, 20 % of 160
+    assert metrics["n_samples"] == 32  # the held-out count, 20 % of 160
     assert metrics["generator"] == {"steps": [3], "weights": "raw", "average_decay": None}
     row = metrics["per_temperature"][1]
-    for part in ("generated", "mc", "floor", "exact", "generated_vs_mc", "losses"):
+    for part in ("generated", "mc", "heldout_floor", "exact", "generated_vs_mc", "losses"):
         assert part in row
     assert set(row["losses"]) == {"critic_wasserstein", "critic_gp", "critic_total", "generator"}
     assert "d<|m|>" in summary
@@ -131,7 +132,7 @@ def test_evaluate_writes_metrics_and_figures(small_ising, tmp_path):
         "observables.png",
         "histogram_distances.png",
     }
-    case.sample(tmp_path / "run", 7, tmp_path / "s.npz", None)
+    workflow.sample(case, tmp_path / "run", 7, tmp_path / "s.npz", None)
     saved = np.load(tmp_path / "s.npz")
     assert saved["spins"].shape == (3, 7, 4, 4)
 

@@ -4,18 +4,29 @@ import numpy as np
 import pytest
 import torch
 
+from scigan.core import workflow
 from scigan.core.config import validate
 from scigan.core.errors import ConfigError, InputError
 from scigan.core.logs import read_jsonl
 from scigan.core.registry import load_case_study, resolve_case_config
 from scigan.ising.config import IsingGanConfig
-from tests.ising.helpers import gan_config, gan_task, group_checkpoint
+from tests.ising.helpers import (
+    draw_lattices,
+    gan_config,
+    gan_task,
+    group_checkpoint,
+    trained_groups,
+)
 
 
 def test_a_temperature_trains_the_same_in_any_group(small_ising, tmp_path):
     case = load_case_study("ising")
-    case.train(gan_config(small_ising, "train.group_size=3"), tmp_path / "one", None, False)
-    case.train(gan_config(small_ising, "train.group_size=2"), tmp_path / "two", None, False)
+    workflow.train(
+        case, gan_config(small_ising, "train.group_size=3"), tmp_path / "one", None, False
+    )
+    workflow.train(
+        case, gan_config(small_ising, "train.group_size=2"), tmp_path / "two", None, False
+    )
     together, alone = group_checkpoint(tmp_path / "one", 0), group_checkpoint(tmp_path / "two", 1)
     # T = 3.0 is model 2 of group 0 in the first run, model 0 of group 1 in the second
     for key, value in alone["task"]["generator"].items():
@@ -48,10 +59,10 @@ CONV_GENERATOR = ("model.generator=conv", "model.generator_hidden=[4,4]", "train
 def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path, extra):
     case = load_case_study("ising")
     cfg = gan_config(small_ising, "train.group_size=2", *extra)
-    case.train(cfg, tmp_path / "straight", None, False)
-    case.train(cfg, tmp_path / "split", 3, False)
+    workflow.train(case, cfg, tmp_path / "straight", None, False)
+    workflow.train(case, cfg, tmp_path / "split", 3, False)
     assert group_checkpoint(tmp_path / "split", 1)["step"] == 3  # every group stopped at 3
-    case.train(cfg, tmp_path / "split", None, False)
+    workflow.train(case, cfg, tmp_path / "split", None, False)
     for group in (0, 1):
         a, b = (
             group_checkpoint(tmp_path / "straight", group),
@@ -77,15 +88,16 @@ def test_resumed_run_is_identical_to_uninterrupted(small_ising, tmp_path, extra)
 
 def test_conditional_run_generates_between_grid_points(small_ising, tmp_path):
     case = load_case_study("ising")
-    case.train(gan_config(small_ising, "model.conditional=true"), tmp_path / "c", None, False)
-    from scigan.core.rundir import RunDir
+    workflow.train(
+        case, gan_config(small_ising, "model.conditional=true"), tmp_path / "c", None, False
+    )
 
-    temps, lattices = case.generate_lattices(RunDir(tmp_path / "c"), 5, temperatures=[1.55])
+    temps, lattices = draw_lattices(tmp_path / "c", 5, temperatures=[1.55])
     assert temps.tolist() == [1.55]
     assert lattices.shape == (1, 5, 4, 4) and set(np.unique(lattices)) <= {-1, 1}
-    case.train(gan_config(small_ising, "train.steps=1"), tmp_path / "p", None, False)
+    workflow.train(case, gan_config(small_ising, "train.steps=1"), tmp_path / "p", None, False)
     with pytest.raises(InputError):  # per-temperature GANs exist at their grid points only
-        case.generate_lattices(RunDir(tmp_path / "p"), 5, temperatures=[1.55])
+        draw_lattices(tmp_path / "p", 5, temperatures=[1.55])
 
 
 def test_epochs_set_the_step_count(small_ising, tmp_path):
@@ -96,7 +108,7 @@ def test_epochs_set_the_step_count(small_ising, tmp_path):
         None,
         [f"data.path={small_ising}", "train.epochs=0.25", "train.batch_size=8", "num_threads=1"],
     )
-    summary = case.train(cfg, tmp_path / "e", None, False)
+    summary = workflow.train(case, cfg, tmp_path / "e", None, False)
     assert "step 4/4" in summary
 
 
@@ -108,10 +120,9 @@ def test_physics_recipe_is_a_conditional_nonlinear_model(small_ising, tmp_path):
     short = resolve_case_config(
         case, "physics", [f"data.path={small_ising}", "train.steps=2", "train.batch_size=8"]
     )
-    case.train(short, tmp_path / "p", None, False)
-    from scigan.core.rundir import RunDir
+    workflow.train(case, short, tmp_path / "p", None, False)
 
-    temps, lattices = case.generate_lattices(RunDir(tmp_path / "p"), 5, temperatures=[1.55])
+    temps, lattices = draw_lattices(tmp_path / "p", 5, temperatures=[1.55])
     assert lattices.shape == (1, 5, 4, 4) and set(np.unique(lattices)) <= {-1, 1}
 
 
@@ -131,10 +142,9 @@ def test_generator_average_and_linear_schedule(small_ising, tmp_path):
     # sampling and evaluation use the averaged weights
     case = load_case_study("ising")
     cfg = gan_config(small_ising, "train.generator_average=0.75", "train.group_size=3")
-    case.train(cfg, tmp_path / "avg", None, False)
-    from scigan.core.rundir import RunDir
+    workflow.train(case, cfg, tmp_path / "avg", None, False)
 
-    _, groups = case.load_generators(RunDir(tmp_path / "avg"), torch.device("cpu"))
+    _, groups = trained_groups(tmp_path / "avg")
     saved = group_checkpoint(tmp_path / "avg")["task"]["generator_average"]
     assert groups[0].averaged and groups[0].step == 4
     for key, value in groups[0].generator.state_dict().items():
@@ -144,11 +154,12 @@ def test_generator_average_and_linear_schedule(small_ising, tmp_path):
 def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, tmp_path):
     import yaml
 
+    from scigan.core.config import read_yaml
     from scigan.core.rundir import RunDir
 
     case = load_case_study("ising")
     cfg = gan_config(small_ising, "train.steps=2")
-    case.train(cfg, tmp_path / "old", None, False)
+    workflow.train(case, cfg, tmp_path / "old", None, False)
     # the config.yaml an older release wrote: none of the options added since
     saved = yaml.safe_load((tmp_path / "old" / "config.yaml").read_text())
     for key in ("generator", "generator_hidden", "critic_pool", "critic_physics_features"):
@@ -156,10 +167,10 @@ def test_a_run_made_before_newer_options_still_resumes_and_samples(small_ising, 
     del saved["train"]["generator_average"], saved["train"]["lr_schedule"]
     del saved["train"]["lr_decay_start"]
     (tmp_path / "old" / "config.yaml").write_text(yaml.safe_dump(saved))
-    assert RunDir(tmp_path / "old").read_config() == cfg
-    case.train(gan_config(small_ising, "train.steps=3"), tmp_path / "old", None, False)
+    assert RunDir(tmp_path / "old").read_config(read_yaml(case.defaults_path())) == cfg
+    workflow.train(case, gan_config(small_ising, "train.steps=3"), tmp_path / "old", None, False)
     assert group_checkpoint(tmp_path / "old")["step"] == 3
-    _, lattices = case.generate_lattices(RunDir(tmp_path / "old"), 2)
+    _, lattices = draw_lattices(tmp_path / "old", 2)
     assert lattices.shape[1] == 2
 
 
@@ -168,16 +179,22 @@ def test_generator_average_switched_on_at_resume_starts_from_the_weights_there(
 ):
     case = load_case_study("ising")
     run = tmp_path / "run"
-    case.train(gan_config(small_ising, "train.group_size=3"), run, 3, False)
+    workflow.train(case, gan_config(small_ising, "train.group_size=3"), run, 3, False)
     at_three = group_checkpoint(run)["task"]["generator"]
-    case.train(
-        gan_config(small_ising, "train.group_size=3", "train.generator_average=0.5"), run, 4, False
+    workflow.train(
+        case,
+        gan_config(small_ising, "train.group_size=3", "train.generator_average=0.5"),
+        run,
+        4,
+        False,
     )
     state = group_checkpoint(run)["task"]
     for key, value in state["generator_average"].items():  # 0.5 step-3 weights + 0.5 step-4
         torch.testing.assert_close(value, 0.5 * at_three[key] + 0.5 * state["generator"][key])
     # and training itself is the same as a run that never had the average
-    case.train(gan_config(small_ising, "train.group_size=3"), tmp_path / "plain", None, False)
+    workflow.train(
+        case, gan_config(small_ising, "train.group_size=3"), tmp_path / "plain", None, False
+    )
     plain = group_checkpoint(tmp_path / "plain")["task"]
     for part in ("generator", "critic"):
         for key, value in plain[part].items():
@@ -196,7 +213,6 @@ def test_linear_schedule_from_a_later_step(small_ising):
 
 
 def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising, tmp_path):
-    from scigan.core.rundir import RunDir
     from scigan.ising.augmentation import fold_sign
     from scigan.ising.task import generate, stream_seeds
 
@@ -214,10 +230,10 @@ def test_sign_fold_trains_on_folded_lattices_and_samples_both_signs(small_ising,
         assert (x.sum(dim=(-2, -1)) >= 0).all()
     case = load_case_study("ising")
     cfg = gan_config(small_ising, "model.sign_fold=true", "train.group_size=3")
-    case.train(cfg, tmp_path / "run", None, False)
-    _, lattices = case.generate_lattices(RunDir(tmp_path / "run"), 50)
+    workflow.train(case, cfg, tmp_path / "run", None, False)
+    _, lattices = draw_lattices(tmp_path / "run", 50)
     # each lattice is its folded output times a random sign drawn after its noise
-    _, groups = case.load_generators(RunDir(tmp_path / "run"), torch.device("cpu"))
+    _, groups = trained_groups(tmp_path / "run")
     generator, seed = groups[0].generator, stream_seeds(0, 0)["sample"]
     rng = torch.Generator().manual_seed(seed)
     z = torch.randn(50, generator.noise_dim, generator=rng)
