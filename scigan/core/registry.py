@@ -29,6 +29,12 @@ def case_study_names() -> list[str]:
 def load_case_study(name: str) -> CaseStudy:
     """The registered case study `name`, checked against the contract."""
     points = _entry_points()
+    if not points:
+        raise ConfigError(
+            "no case study is registered: scigan's own entry points are missing from the "
+            "installed package's metadata (an install made before they existed)",
+            "reinstall scigan: pip install -e . (or make clean, then make run)",
+        )
     if name not in points:
         raise ConfigError(
             f"unknown case study {name!r}",

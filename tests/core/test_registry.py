@@ -54,3 +54,12 @@ def test_a_plugin_that_fails_to_import_is_a_clear_error(tmp_path, monkeypatch):
     assert "broken" in case_study_names()
     with pytest.raises(ConfigError, match=r"case study 'broken' \(no_such_module:X\) failed"):
         load_case_study("broken")
+
+
+def test_no_registered_case_study_means_a_stale_install(monkeypatch):
+    import scigan.core.registry as registry
+
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    with pytest.raises(ConfigError, match="no case study is registered") as exc:
+        load_case_study("dna")
+    assert "reinstall scigan" in exc.value.fix
