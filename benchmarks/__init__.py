@@ -4,7 +4,7 @@ Not part of the installed `scigan` package (scigan imports nothing from here); r
 repository root as ``python -m benchmarks`` (`benchmarks.__main__`).
 
 * `benchmarks.bench`: the runner (`run_benchmarks`) and the measurement helpers shared by the
-  case studies (steps/s, matmul peak, ratios against the issues' Keras reference rates).
+  case studies (steps/s, matmul peak, ratios against Keras reference rates reported elsewhere).
 * ``benchmarks/<case>.py`` (dna, blobs, ising): a case study's ``run_bench(quick) -> dict`` and,
   where it has one, ``keras_comparison(keras_python, quick) -> dict``.
 * ``benchmarks/<case>_keras.py``: the case study's straightforward Keras implementation, loaded

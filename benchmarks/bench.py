@@ -21,7 +21,7 @@ from scigan.core.checkpoint import atomic_write_json
 from scigan.core.device import set_threads
 
 T = TypeVar("T")
-# The fp32 matmul peak of the 2-core machine where the issues' Keras reference rates were taken.
+# The fp32 matmul peak of the 2-core machine where the reported Keras reference rates were taken.
 REFERENCE_PEAK_GFLOPS = 175.0
 
 
@@ -104,13 +104,13 @@ def measured_between_peaks(measure: Callable[[], T], device: str = "cpu") -> tup
 
 
 def scaled_reference(rate: float, peak_gflops: float) -> float:
-    """An issue's reference rate (measured where the fp32 matmul peak was
+    """A reported reference rate (measured where the fp32 matmul peak was
     REFERENCE_PEAK_GFLOPS) scaled to a machine running at `peak_gflops` now."""
     return rate * peak_gflops / REFERENCE_PEAK_GFLOPS
 
 
 def versus_keras(rate: float, keras_rate: float, peak_gflops: float) -> dict[str, float]:
-    """A rate against an issue's Keras reference, as measured and scaled to the peak now."""
+    """A rate against a reported Keras reference, as measured and scaled to the peak now."""
     return {
         "vs_keras": round(rate / keras_rate, 3),
         "vs_keras_at_this_peak": round(rate / scaled_reference(keras_rate, peak_gflops), 3),

@@ -17,7 +17,7 @@ from benchmarks.bench import (
 from scigan.core.config import validate
 from scigan.core.registry import load_case_study, resolve_case_config
 
-# A straightforward Keras implementation of the same models on 2 cores (issue 4).
+# A straightforward Keras implementation of the same models on 2 cores.
 KERAS_REFERENCE_SAMPLES_PER_S = 100
 
 
@@ -103,7 +103,7 @@ def run_bench(quick: bool = False) -> dict:
         "bf16_matmul_peak_gflops": round(peak_bf16, 1),
         "bf16_matmul_size": bf16_n,
         "keras_reference_samples_per_s": KERAS_REFERENCE_SAMPLES_PER_S,
-        "keras_reference_note": "measured where the fp32 matmul peak was ~175 GFLOP/s (issue 4); "
+        "keras_reference_note": "measured where the fp32 matmul peak was ~175 GFLOP/s; "
         "vs_keras_at_this_peak scales it to the peak measured around each variant",
         "training": [],
     }

@@ -21,7 +21,7 @@ from scigan.dna.config import DnaConfig
 from scigan.dna.data import build_dataset
 from scigan.dna.models import Generator
 
-# A straightforward Keras implementation of the same models, batch 64, on 2 cores (issue 2).
+# A straightforward Keras implementation of the same models, batch 64, on 2 cores.
 KERAS_REFERENCE_STEPS_PER_S = 185
 
 
@@ -160,7 +160,7 @@ def run_bench(quick: bool = False) -> dict:
     }
     results["keras_reference_steps_per_s_batch64"] = KERAS_REFERENCE_STEPS_PER_S
     results["keras_reference_note"] = (
-        "measured where the fp32 matmul peak was ~175 GFLOP/s (issue 2); vs_keras_at_this_peak "
+        "measured where the fp32 matmul peak was ~175 GFLOP/s; vs_keras_at_this_peak "
         "scales it to the peak measured around each configuration"
     )
     return results

@@ -23,7 +23,7 @@ import numpy as np
 from scigan.montecarlo import dataset, mc
 
 THESIS_TEMPERATURES = tuple(round(0.1 * k, 1) for k in range(41))
-# A straightforward Keras implementation of the same WGAN-GP step on 2 cores, batch 64 (issue 5).
+# A straightforward Keras implementation of the same WGAN-GP step on 2 cores, batch 64 .
 KERAS_REFERENCE_STEPS_PER_S = 30
 
 
@@ -82,12 +82,17 @@ def _engine_rates(L: int, temperatures, chains: int, sweeps: int, repeats: int) 
 def _gan_task(models: int, batch: int, engine: str, device):
     """`models` stacked thesis GANs on random lattices."""
     from scigan.core.config import resolve, validate
-    from scigan.ising.config import IsingGanConfig, defaults_path
+    from scigan.ising.casestudy import IsingCaseStudy
+    from scigan.ising.config import IsingGanConfig
     from scigan.ising.task import IsingGanTask
 
     cfg = validate(
         IsingGanConfig,
-        resolve(defaults_path(), None, [f"train.batch_size={batch}", f"train.engine={engine}"]),
+        resolve(
+            IsingCaseStudy().defaults_path(),
+            None,
+            [f"train.batch_size={batch}", f"train.engine={engine}"],
+        ),
     )
     rng = np.random.default_rng(0)
     train = np.where(rng.random((models, 2048, 9, 9)) < 0.5, 1, -1).astype(np.int8)
@@ -118,8 +123,8 @@ def _gan_rate(models: int, batch: int, engine: str, steps: int, repeats: int) ->
 
 def gan_bench(quick: bool = False) -> dict:
     """WGAN-GP steps/s per case, with the matmul peak measured around it; `aggregate` =
-    GAN-steps/s (stacked models x steps/s). At batch 64 the rates are also given against the
-    issue's Keras reference, as measured and scaled to the peak now (bench.versus_keras)."""
+    GAN-steps/s (stacked models x steps/s). At batch 64 the rates are also given against a
+    reported Keras reference rate, as measured and scaled to the peak now (bench.versus_keras)."""
     from benchmarks.bench import versus_keras
 
     out = {

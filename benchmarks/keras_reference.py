@@ -1,6 +1,6 @@
 """Keras references measured here: a case study's Keras implementation timed by another Python.
 
-The issues quote Keras rates taken on "these 2 cores" at some earlier time; this virtual machine's
+Keras rates reported elsewhere were taken on "these 2 cores" at another time; this machine's
 speed drifts by up to 2x within minutes, and small-kernel steps drift more than the matmul peak
 that `benchmarks.bench.scaled_reference` corrects for. So with ``python -m benchmarks
 --keras-python PY`` each case study that has a Keras reference (``benchmarks/<case>_keras.py``)

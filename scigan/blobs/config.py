@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from scigan.core.config import RunConfig, StrictModel, bundled_recipe, package_file
+from scigan.core.config import (
+    AdamBeta,
+    Probability,
+    RunConfig,
+    StrictModel,
+)
 
 
 class DataConfig(StrictModel):
@@ -27,10 +31,10 @@ class TrainConfig(StrictModel):
     batch_size: PositiveInt
     lr_generator: float = Field(gt=0)
     lr_discriminator: float = Field(gt=0)
-    adam_betas: tuple[float, float]
+    adam_betas: tuple[AdamBeta, AdamBeta]
     adam_eps: float = Field(gt=0)
-    real_label: float
-    fake_label: float
+    real_label: Probability
+    fake_label: Probability
     label_noise: float = Field(ge=0)
     precision: Literal["fp32", "bf16"]
     channels_last: bool
@@ -39,6 +43,7 @@ class TrainConfig(StrictModel):
 class LogConfig(StrictModel):
     every: PositiveInt
     checkpoint_every_epochs: PositiveInt
+    checkpoint_seconds: float = Field(default=60.0, gt=0)  # and at least this often
     grid_every_epochs: int = Field(ge=0)
     grid_count: PositiveInt
     tensorboard: bool
@@ -75,12 +80,3 @@ class BlobsConfig(RunConfig):
     train: TrainConfig
     log: LogConfig
     evaluate: EvaluateConfig
-
-
-def defaults_path() -> Path:
-    return package_file("scigan.blobs", "defaults.yaml")
-
-
-def bundled_config(name: str) -> Path | None:
-    """A named recipe shipped with the package (e.g. "collapse", "quick"), or None."""
-    return bundled_recipe("scigan.blobs", name)

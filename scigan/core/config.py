@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
@@ -20,18 +20,24 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
-    """Base of every case study's config sections: unknown keys are validation errors."""
+    """Base of every case study's config sections: unknown keys are validation errors, and so
+    are NaN and infinite numbers (`--set train.lr_generator=inf` would silently wreck a run)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+# Value types shared by the case studies' configs.
+AdamBeta = Annotated[float, Field(ge=0, lt=1)]
+Probability = Annotated[float, Field(ge=0, le=1)]
 
 
 class RunConfig(StrictModel):
     """The top level every case study's config shares; each adds its own sections (data,
     model, train, log, evaluate)."""
 
-    seed: int
+    seed: int = Field(ge=0)  # NumPy's SeedSequence takes non-negative seeds only
     device: str
-    num_threads: int
+    num_threads: int = Field(ge=0)  # 0: every core this process may use
 
 
 class StepLogConfig(StrictModel):
@@ -42,6 +48,9 @@ class StepLogConfig(StrictModel):
     sample_every: int = Field(ge=0)
     sample_count: PositiveInt
     tensorboard: bool
+    # also checkpoint when this many seconds passed since the last one (kill -9 loses at most
+    # about this much work)
+    checkpoint_seconds: float = Field(default=60.0, gt=0)
 
 
 def package_file(package: str, *parts: str) -> Path:

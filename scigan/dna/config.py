@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from scigan.core.config import RunConfig, StepLogConfig, StrictModel, bundled_recipe, package_file
+from scigan.core.config import (
+    AdamBeta,
+    RunConfig,
+    StepLogConfig,
+    StrictModel,
+)
 
 
 class DataConfig(StrictModel):
@@ -18,7 +22,7 @@ class ModelConfig(StrictModel):
     noise_dim: PositiveInt
     generator_hidden: list[PositiveInt]
     discriminator_hidden: list[PositiveInt]
-    leaky_slope: float
+    leaky_slope: float = Field(ge=0)
     head: Literal["linear", "softmax"]
 
 
@@ -27,7 +31,7 @@ class TrainConfig(StrictModel):
     batch_size: PositiveInt
     lr_generator: float = Field(gt=0)
     lr_discriminator: float = Field(gt=0)
-    adam_betas: tuple[float, float]
+    adam_betas: tuple[AdamBeta, AdamBeta]
     adam_eps: float = Field(gt=0)
     real_label: float = Field(ge=0, le=1)
     fake_label: float = Field(ge=0, le=1)
@@ -50,12 +54,3 @@ class DnaConfig(RunConfig):
     train: TrainConfig
     log: StepLogConfig
     evaluate: EvaluateConfig
-
-
-def defaults_path() -> Path:
-    return package_file("scigan.dna", "defaults.yaml")
-
-
-def bundled_config(name: str) -> Path | None:
-    """A named recipe shipped with the package (e.g. "softmax"), or None."""
-    return bundled_recipe("scigan.dna", name)

@@ -5,14 +5,16 @@ scigan/montecarlo/defaults.yaml.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from scigan.core.config import RunConfig, StepLogConfig, StrictModel, bundled_recipe, package_file
-
-AUGMENTATIONS = ("flip", "translate", "dihedral")
+from scigan.core.config import (
+    AdamBeta,
+    RunConfig,
+    StepLogConfig,
+    StrictModel,
+)
 
 
 class DataConfig(StrictModel):
@@ -49,7 +51,7 @@ class TrainConfig(StrictModel):
     gp_weight: float = Field(ge=0)
     lr_generator: float = Field(gt=0)
     lr_critic: float = Field(gt=0)
-    adam_betas: tuple[float, float]
+    adam_betas: tuple[AdamBeta, AdamBeta]
     adam_eps: float = Field(gt=0)
     same_real_batch: bool
     lr_schedule: Literal["constant", "linear"]
@@ -70,12 +72,3 @@ class IsingGanConfig(RunConfig):
     train: TrainConfig
     log: StepLogConfig
     evaluate: EvaluateConfig
-
-
-def defaults_path() -> Path:
-    return package_file("scigan.ising", "defaults.yaml")
-
-
-def bundled_config(name: str) -> Path | None:
-    """A named recipe shipped with the package (e.g. "quick", "improved"), or None."""
-    return bundled_recipe("scigan.ising", name)

@@ -42,7 +42,7 @@ EXACT_KEYS = {
     "susceptibility": "susceptibility",
     "binder": "binder",
 }
-# The issue's bar for a good recipe.
+# The bar for a good recipe: the errors a physicist would accept.
 BAR = {"abs_m": 0.02, "e": 0.02, "specific_heat_rel": 0.2, "susceptibility_rel": 0.2}
 # The bar within statistical noise: an error also passes when it is within this many standard
 # errors of the difference (both sets' jackknife errors in quadrature). Needed because the bar
