@@ -40,9 +40,11 @@ def train(
 ) -> None:
     """Train a GAN; re-running with the same run dir resumes where it stopped."""
     from scigan.core import workflow
+    from scigan.core.outputs import check_output_folder
     from scigan.core.registry import load_case_study, resolve_case_config
 
     study = load_case_study(case)
+    run_dir = check_output_folder(run_dir or Path("runs") / case, "--run-dir")
     overrides = list(set_ or [])
     if data is not None:
         overrides.append(f"data.path={data.resolve()}")
@@ -68,11 +70,14 @@ def sample(
         "samples.fasta"
     ),
     seed: Annotated[int | None, typer.Option(help="noise seed (default: from the run)")] = None,
+    overwrite: Annotated[
+        bool, typer.Option(help="replace existing output files (never a run's own files)")
+    ] = False,
 ) -> None:
     """Draw samples from a trained generator."""
     from scigan.core import workflow
 
-    typer.echo(workflow.sample(_case_of_run(run_dir), run_dir, n, out, seed))
+    typer.echo(workflow.sample(_case_of_run(run_dir), run_dir, n, out, seed, overwrite))
 
 
 @app.command()

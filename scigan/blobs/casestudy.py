@@ -97,14 +97,17 @@ class BlobsCaseStudy(CaseStudy):
         seed = seeds(trained.config.seed)["sample"] if seed is None else seed
         return generate(trained.generator, n, seed, trained.device)
 
+    def sample_paths(self, out: Path) -> list[Path]:
+        """OUT.npy (the images; another suffix becomes .npy) and OUT.png (a grid of 64)."""
+        npy = Path(out).with_suffix(".npy")
+        return [npy, npy.with_suffix(".png")]
+
     def save_samples(self, trained: TrainedRun, samples: np.ndarray, out: Path) -> str:
         from scigan.blobs.storage import save_grid
 
-        if out.suffix != ".npy":
-            out = out.with_suffix(".npy")
+        out, grid = self.sample_paths(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         np.save(out, samples)
-        grid = out.with_suffix(".png")
         save_grid(grid, samples[:64], title=f"{trained.run.path.name}, step {trained.step}")
         size = f"{samples.shape[1]}x{samples.shape[2]}"
         return (

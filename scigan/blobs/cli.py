@@ -25,22 +25,28 @@ def register(data_app: typer.Typer) -> None:
         heldout_fraction: Annotated[
             float, typer.Option(help="with --images: share held out for evaluation")
         ] = 0.2,
+        overwrite: Annotated[
+            bool, typer.Option(help="replace an existing blobs.h5 and preview.png")
+        ] = False,
     ) -> None:
         """Gaussian-blob images (thesis eq. 4.1) with their parameters, or your own images."""
         from scigan.blobs.data import build_dataset, dataset_from_images
         from scigan.blobs.storage import read_user_images, save_dataset, save_grid
+        from scigan.core.outputs import check_output_file, check_output_folder
 
+        target, preview = (check_output_folder(out) / name for name in ("blobs.h5", "preview.png"))
+        for path in (target, preview):
+            check_output_file(path, overwrite)
         if images is not None:
             dataset = dataset_from_images(
                 read_user_images(images), heldout_fraction, seed, source=str(images)
             )
         else:
             dataset = build_dataset(n, heldout, size, seed, divisor)
-        target = out / "blobs.h5"
         save_dataset(dataset, target)
-        save_grid(out / "preview.png", dataset.train[:32])
+        save_grid(preview, dataset.train[:32])
         m = dataset.meta
         typer.echo(
             f"{target}: {m['n_train']} training and {m['n_heldout']} held-out images of "
-            f"{m['size']}x{m['size']} ({m['scaling']}); preview {out / 'preview.png'}"
+            f"{m['size']}x{m['size']} ({m['scaling']}); preview {preview}"
         )

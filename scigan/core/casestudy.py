@@ -142,9 +142,16 @@ class CaseStudy(ABC):
     def generate(self, trained: TrainedRun, n: int, seed: int | None) -> Any:
         """n samples (seed None: the run's own sampling seed)."""
 
+    def sample_paths(self, out: Path) -> list[Path]:
+        """Every file `save_samples(..., out)` writes (default: `out` itself). The core checks
+        them before generating (scigan.core.outputs): none may be a run's own file, and none
+        may exist unless the user passed --overwrite."""
+        return [Path(out)]
+
     @abstractmethod
     def save_samples(self, trained: TrainedRun, samples: Any, out: Path) -> str:
-        """Write samples to `out`; returns the summary line."""
+        """Write samples to `out` (exactly the files `sample_paths(out)` names); returns the
+        summary line."""
 
     # --- evaluation ---------------------------------------------------------------------
     @abstractmethod

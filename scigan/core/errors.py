@@ -16,3 +16,8 @@ class InputError(SciganError):
 
 class ConfigError(SciganError):
     """Bad configuration (unknown key, wrong type, changed config on resume)."""
+
+
+class OutputError(SciganError):
+    """A path a command would write that it must not (a run's own file, an existing file
+    without --overwrite, a folder where a file belongs); see scigan.core.outputs."""

@@ -27,6 +27,7 @@ from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import ConfigError
 from scigan.core.logs import stage_printer
 from scigan.core.metrics import schema_problems, write_metrics
+from scigan.core.outputs import check_not_a_folder, check_output_file
 from scigan.core.rundir import RunDir
 from scigan.core.trainer import describe_stop, run_training
 
@@ -123,10 +124,22 @@ def open_trained_run(case: CaseStudy, run_dir: Path) -> TrainedRun:
     return TrainedRun(case, run, cfg, device, generator, step, run.read_info())
 
 
-def sample(case: CaseStudy, run_dir: Path, n: int, out: Path, seed: int | None = None) -> str:
-    """n samples of a trained run written to `out`; returns the summary line."""
+def sample(
+    case: CaseStudy,
+    run_dir: Path,
+    n: int,
+    out: Path,
+    seed: int | None = None,
+    overwrite: bool = False,
+) -> str:
+    """n samples of a trained run written to `out`; returns the summary line. Every file the
+    case study would write is checked first (scigan.core.outputs): never a run's own file, an
+    existing one only with `overwrite`, and `out` must not be a folder."""
+    out = check_not_a_folder(Path(out), "--out")
+    for path in case.sample_paths(out):
+        check_output_file(path, overwrite, "--out")
     trained = open_trained_run(case, run_dir)
-    return case.save_samples(trained, case.generate(trained, n, seed), Path(out))
+    return case.save_samples(trained, case.generate(trained, n, seed), out)
 
 
 def evaluate(case: CaseStudy, run_dir: Path, n: int | None = None, progress: bool = True) -> str:

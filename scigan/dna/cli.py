@@ -24,15 +24,17 @@ def register(data_app: typer.Typer) -> None:
         holdout_start: Annotated[
             str, typer.Option(help="'end', or the block's start as a fraction of the genome")
         ] = "end",
+        overwrite: Annotated[bool, typer.Option(help="replace an existing windows.h5")] = False,
     ) -> None:
         """Windows from the bundled SARS-CoV-2 genome (MN908947.3) or your FASTA/GenBank file."""
+        from scigan.core.outputs import check_output_file, check_output_folder
         from scigan.dna.data import build_dataset, save_dataset
 
         if fasta is not None and genbank is not None:
             raise InputError("both --fasta and --genbank were given", "give only one of them")
+        target = check_output_file(check_output_folder(out) / "windows.h5", overwrite)
         path, fmt = (fasta, "fasta") if fasta is not None else (genbank, "genbank")
         dataset = build_dataset(path, fmt, window, stride, holdout_fraction, holdout_start)
-        target = out / "windows.h5"
         save_dataset(dataset, target)
         m = dataset.meta
         typer.echo(

@@ -56,13 +56,21 @@ def register(data_app: typer.Typer) -> None:
         ] = "auto",
         progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
         figures: Annotated[bool, typer.Option(help="write the figures")] = True,
+        overwrite: Annotated[
+            bool,
+            typer.Option(
+                help="replace existing files in --out (ising.h5 of other parameters included)"
+            ),
+        ] = False,
     ) -> None:
         """Simulate 2D Ising lattices at each temperature and write HDF5, summary, figures.
 
         Re-running with the same arguments continues an interrupted run.
         """
+        from scigan.core.outputs import check_output_folder
         from scigan.montecarlo import dataset
 
+        check_output_folder(out)
         try:
             backend = _backend(device, algorithm, protocol)
             chosen = dataset.make_protocol(
@@ -79,14 +87,38 @@ def register(data_app: typer.Typer) -> None:
                 seed=seed,
                 backend=backend,
             )
+            _check_outputs(chosen, out, figures, overwrite)
             result = dataset.generate(chosen, out, show_progress=progress, figures=figures)
         except (dataset.ParameterError, OSError) as error:
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(code=2) from None
+        written = "summary.csv and figures" if figures else "summary.csv"
         typer.echo(
             f"wrote {result['path']} ({len(result['simulated'])} temperatures simulated "
-            f"now, {len(chosen.temperatures)} in all); summary.csv and figures in {out}"
+            f"now, {len(chosen.temperatures)} in all); {written} in {out}"
         )
+
+
+def _check_outputs(chosen, out: Path, figures: bool, overwrite: bool) -> None:
+    """The files `generate` would write, checked as every command's are (scigan.core.outputs):
+    never a run's own file; an existing one only with --overwrite. An ising.h5 written with the
+    same parameters is the run being continued, and its summary and figures are rewritten from
+    it; one of other parameters is replaced only with --overwrite (removed here)."""
+    from scigan.core.outputs import check_output_file
+    from scigan.montecarlo import dataset
+
+    store, *derived = dataset.output_files(out, figures)
+    for path in (store, *derived):
+        check_output_file(path, overwrite=True)  # a run's own files: refused whatever the flags
+    stored = dataset.stored_parameters(store) if store.exists() else None
+    if stored == chosen.as_json():
+        return  # continuing the same data set
+    if stored is not None and not overwrite:
+        raise dataset.different_parameters(store, stored, chosen)
+    for path in (store, *derived):
+        check_output_file(path, overwrite)
+    if overwrite and (store.exists() or store.is_symlink()):
+        store.unlink()
 
 
 def _backend(device: str, algorithm: str | None, protocol: str) -> str:

@@ -32,6 +32,8 @@ from scigan.montecarlo import exact, mc, observables
 
 GROUP_SIZE = 8  # temperatures simulated together, the unit of resuming
 FILE_NAME = "ising.h5"
+SUMMARY_FILES = ("summary.json", "summary.csv")
+FIGURE_FILES = ("fig9_lattice_evolution.png", "observables.png")
 
 
 class ParameterError(ValueError):
@@ -179,6 +181,36 @@ def simulate_temperatures(protocol: Protocol, indices, progress=None) -> np.ndar
     return out[:, : protocol.samples]
 
 
+def output_files(out_dir: Path, figures: bool = True) -> list[Path]:
+    """Every file `generate(..., out_dir, figures=figures)` writes, the data set first."""
+    names = (FILE_NAME, *SUMMARY_FILES, *(FIGURE_FILES if figures else ()))
+    return [Path(out_dir) / name for name in names]
+
+
+def stored_parameters(path: Path) -> str | None:
+    """The parameters (JSON) a data set file was written with; None when it is no readable
+    data set of this kind."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as store:
+            stored = store.attrs.get("parameters")
+    except OSError:
+        return None
+    return stored if isinstance(stored, str) else None
+
+
+def different_parameters(path: Path, stored: str, protocol: Protocol) -> ParameterError:
+    """The error for a data set file written with other parameters than `protocol`."""
+    old, new = json.loads(stored), json.loads(protocol.as_json())
+    differing = sorted(k for k in new if old.get(k) != new[k])
+    return ParameterError(
+        f"{path} was written with different parameters ({', '.join(differing)}); "
+        "re-run with the same arguments to continue it, pass --overwrite to replace it, or "
+        "choose another --out"
+    )
+
+
 def _open_store(path: Path, protocol: Protocol):
     import h5py
 
@@ -188,13 +220,7 @@ def _open_store(path: Path, protocol: Protocol):
         stored = store.attrs.get("parameters")
         if stored != protocol.as_json():
             store.close()
-            old = json.loads(stored) if stored else {}
-            new = json.loads(protocol.as_json())
-            differing = sorted(k for k in new if old.get(k) != new[k])
-            raise ParameterError(
-                f"{path} was written with different parameters ({', '.join(differing)}); "
-                "re-run with the same arguments to continue it, or choose another --out"
-            )
+            raise different_parameters(path, stored or "{}", protocol)
         return store
     path.parent.mkdir(parents=True, exist_ok=True)
     store = h5py.File(path, "w")
@@ -261,8 +287,9 @@ def generate(
     if figures:
         from scigan.montecarlo import figures as figs
 
-        figs.lattice_evolution(protocol.seed, out_dir / "fig9_lattice_evolution.png", L=protocol.L)
-        figs.observables_vs_temperature(rows, protocol.L, out_dir / "observables.png")
+        evolution, observables_png = (out_dir / name for name in FIGURE_FILES)
+        figs.lattice_evolution(protocol.seed, evolution, L=protocol.L)
+        figs.observables_vs_temperature(rows, protocol.L, observables_png)
     return {"path": path, "simulated": simulated, "summary": rows}
 
 
@@ -287,10 +314,10 @@ def summary_rows(protocol: Protocol, energy, magnetization, correlations=None) -
 
 
 def write_summary(rows: list[dict], out_dir: Path) -> None:
-    out_dir = Path(out_dir)
-    (out_dir / "summary.json").write_text(json.dumps(rows, indent=1))
+    summary_json, summary_csv = (Path(out_dir) / name for name in SUMMARY_FILES)
+    summary_json.write_text(json.dumps(rows, indent=1))
     columns = [k for k in rows[0] if k != "correlation"]
-    with open(out_dir / "summary.csv", "w", newline="") as handle:
+    with open(summary_csv, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)

@@ -120,3 +120,73 @@ def test_temperature_ranges_include_the_stop():
     values = dataset.parse_temperatures("0:4:0.1")
     assert len(values) == 41 and values[0] == 0.0 and values[-1] == 4.0 and values[23] == 2.3
     assert dataset.parse_temperatures("1, 2.269") == (1.0, 2.269)
+
+
+# --- what `scigan data ising --out DIR` writes over, and what it refuses (docs/runs.md) -------
+
+
+def _scigan(capsys, *args):
+    from scigan.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["data", "ising", *args])
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_no_figures_says_so_and_writes_none(tmp_path, capsys):
+    code, out, _ = _scigan(capsys, *SMALL, "--out", str(tmp_path), "--no-figures")
+    assert code == 0
+    assert out == (
+        f"wrote {tmp_path / 'ising.h5'} (2 temperatures simulated now, 2 in all); "
+        f"summary.csv in {tmp_path}\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ising.h5",
+        "summary.csv",
+        "summary.json",
+    ]
+    code, out, _ = _scigan(capsys, *SMALL, "--out", str(tmp_path))
+    assert code == 0 and out.endswith(f"; summary.csv and figures in {tmp_path}\n")
+    assert (tmp_path / "observables.png").is_file()
+
+
+def test_other_parameters_are_replaced_only_with_overwrite(tmp_path, capsys):
+    assert _scigan(capsys, *SMALL, "--out", str(tmp_path), "--no-figures")[0] == 0
+    before = _files(tmp_path)
+    code, out, err = _scigan(capsys, *SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"Error: {tmp_path / 'ising.h5'} was written with different parameters (seed); re-run "
+        "with the same arguments to continue it, pass --overwrite to replace it, or choose "
+        "another --out\n"
+    )
+    assert _files(tmp_path) == before
+    args = [*SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures", "--overwrite"]
+    code, out, _ = _scigan(capsys, *args)
+    assert code == 0 and "(2 temperatures simulated now, 2 in all)" in out
+    with h5py.File(tmp_path / "ising.h5") as store:
+        assert json.loads(store.attrs["parameters"])["seed"] == 1
+
+
+def test_files_of_something_else_in_out_are_refused_unless_overwrite(tmp_path, capsys):
+    (tmp_path / "summary.csv").write_text("mine\n")
+    code, out, err = _scigan(capsys, *SMALL, "--out", str(tmp_path), "--no-figures")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {tmp_path / 'summary.csv'} exists\n"
+        "  fix: pass --overwrite to replace it, or choose another --out\n"
+    )
+    assert _files(tmp_path) == {"summary.csv": b"mine\n"}
+    (tmp_path / "summary.csv").unlink()
+    (tmp_path / "ising.h5").write_text("not a data set")
+    code, _, err = _scigan(capsys, *SMALL, "--out", str(tmp_path), "--no-figures")
+    assert code == 2 and err.startswith(f"error: {tmp_path / 'ising.h5'} exists\n")
+    assert (tmp_path / "ising.h5").read_text() == "not a data set"
+    code, _, _ = _scigan(capsys, *SMALL, "--out", str(tmp_path), "--no-figures", "--overwrite")
+    assert code == 0 and h5py.is_hdf5(tmp_path / "ising.h5")
