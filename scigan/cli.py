@@ -56,10 +56,9 @@ def train(
 
 
 def _case_of_run(run_dir: Path):
-    from scigan.core.registry import load_case_study
-    from scigan.core.rundir import RunDir
+    from scigan.core.workflow import case_of_run
 
-    return load_case_study(RunDir(run_dir).read_info()["case_study"])
+    return case_of_run(run_dir)
 
 
 @app.command()

@@ -24,6 +24,14 @@ from scigan.core.config import differences, dump_yaml, fill_missing
 from scigan.core.errors import ConfigError, InputError
 
 
+def _kind(value: Any) -> str:
+    """'a list', 'a string', 'nothing': what a damaged run file holds instead."""
+    if value is None:
+        return "nothing"
+    name = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+    return f"a {name.get(type(value), type(value).__name__)}"
+
+
 @dataclass(frozen=True)
 class RunDir:
     path: Path
@@ -77,7 +85,20 @@ class RunDir:
                 f"{self.path} is not a scigan run directory (no config.yaml)",
                 "pass the --run-dir of a `scigan train` run",
             )
-        saved = yaml.safe_load(self.config_file.read_text())
+        try:
+            saved = yaml.safe_load(self.config_file.read_text())
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f", line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.broken_file(self.config_file, f"is not valid YAML ({what}{where})") from None
+        except UnicodeDecodeError:
+            raise self.broken_file(self.config_file, "is not text") from None
+        if not isinstance(saved, dict):
+            raise self.broken_file(
+                self.config_file,
+                f"does not hold a mapping of keys to values (it holds {_kind(saved)})",
+            )
         return saved if defaults is None else fill_missing(saved, defaults)
 
     def read_info(self) -> dict[str, Any]:
@@ -86,7 +107,28 @@ class RunDir:
                 f"{self.path} is not a scigan run directory (no run.json)",
                 "pass the --run-dir of a `scigan train` run",
             )
-        return json.loads(self.info_file.read_text())
+        try:
+            info = json.loads(self.info_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            what = (
+                f"{exc.msg}, line {exc.lineno} column {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else "not text"
+            )
+            raise self.broken_file(self.info_file, f"is not valid JSON ({what})") from None
+        if not isinstance(info, dict):
+            raise self.broken_file(
+                self.info_file, f"does not hold a JSON object (it holds {_kind(info)})"
+            )
+        return info
+
+    def broken_file(self, file: Path, problem: str) -> InputError:
+        """The error for a run file (config.yaml, run.json) that was edited or damaged."""
+        return InputError(
+            f"run file {file} {problem}",
+            f"restore {file} as `scigan train` wrote it (e.g. from a backup), or start a new run "
+            "with another --run-dir",
+        )
 
     def load_last_checkpoint(self, map_location, train_command: str) -> dict[str, Any]:
         """The last checkpoint (loaded weights_only); a clear error if training never saved one."""

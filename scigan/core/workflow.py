@@ -78,6 +78,8 @@ def train(
     threads = set_threads(cfg.num_threads)
     data = case.load_data(cfg)
     run = RunDir(Path(run_dir))
+    if run.exists():  # a resume: the saved config must still be one this case study reads
+        read_run_config(case, run)
     record = case.data_record(data)
     info = run_info(case.name, record.pop("data"), **record)
     may_differ = resumable_keys(config, case.may_differ, case.resumable_sections)
@@ -112,12 +114,45 @@ def train(
     )
 
 
+def case_of_run(run_dir: Path) -> CaseStudy:
+    """The registered case study that made the run in `run_dir` (its run.json says which)."""
+    from scigan.core.registry import load_case_study
+
+    run = RunDir(Path(run_dir))
+    name = run.read_info().get("case_study")
+    if not isinstance(name, str):
+        raise run.broken_file(run.info_file, 'names no case study (no "case_study" key)')
+    return load_case_study(name)
+
+
+def read_run_config(case: CaseStudy, run: RunDir) -> Any:
+    """A run's saved config, filled from today's defaults and validated; a clear error naming
+    config.yaml when a hand edit left keys the case study does not read."""
+    from pydantic import ValidationError
+
+    config = run.read_config(read_yaml(case.defaults_path()))
+    try:
+        return case.config_model.model_validate(config)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "missing":
+                problems.append(f"{where}: missing")
+            elif err["type"] == "extra_forbidden":
+                problems.append(f"{where}: unknown key")
+            else:
+                problems.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+        raise run.broken_file(
+            run.config_file, f"does not validate ({'; '.join(problems)})"
+        ) from None
+
+
 def open_trained_run(case: CaseStudy, run_dir: Path) -> TrainedRun:
     """A trained run of `case`: config (filled from today's defaults), device (the run's
     thread count set), generator from the last checkpoint, and its step."""
     run = RunDir(Path(run_dir))
-    config = run.read_config(read_yaml(case.defaults_path()))
-    cfg = validate(case.config_model, config)
+    cfg = read_run_config(case, run)
     set_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
     generator, step = case.load_generator(run, cfg, device)
