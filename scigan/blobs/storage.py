@@ -165,32 +165,33 @@ def save_dataset(dataset: BlobDataset, path: Path) -> None:
     tmp.replace(path)
 
 
+DATA_FIX = (
+    "build one with `scigan data blobs --out DIR` and pass --data DIR/blobs.h5 (a file made by "
+    "`scigan data dna` or `scigan data ising` is for that case study)"
+)
+
+
 def load_dataset(path: Path) -> BlobDataset:
     import json
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(
-            f"data file {path} does not exist", "build it with `scigan data blobs --out DIR`"
-        )
-    try:
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format_version") != DATA_FORMAT_VERSION or "train" not in f:
-                raise InputError(
-                    f"{path} is not a scigan blob data set",
-                    "build it with `scigan data blobs --out DIR`",
-                )
-            out = {}
-            for name in ("train", "heldout"):
-                g = f[name]
-                params = _read_params(g["params"]) if "params" in g else None
-                out[name] = (g["images"][()].astype(np.float32), params)
-            meta = json.loads(f.attrs["meta"])
-    except OSError as exc:
-        raise InputError(
-            f"{path} cannot be read as HDF5 ({exc})",
-            "rebuild it with `scigan data blobs --out DIR`",
-        ) from None
+    from scigan.core.datafiles import not_this_kind, open_data_file
+
+    layout, attrs = ("train/images", "heldout/images"), ("format_version", "meta")
+    with open_data_file(path, "blobs", DATA_FIX, layout, attrs, file_name="blobs.h5") as f:
+        version = f.attrs["format_version"]
+        if version != DATA_FORMAT_VERSION:
+            raise not_this_kind(
+                path,
+                "blobs",
+                f"data format version {version}; this scigan reads {DATA_FORMAT_VERSION}",
+                "rebuild it with `scigan data blobs --out DIR`",
+            )
+        out = {}
+        for name in ("train", "heldout"):
+            g = f[name]
+            params = _read_params(g["params"]) if "params" in g else None
+            out[name] = (g["images"][()].astype(np.float32), params)
+        meta = json.loads(f.attrs["meta"])
     return BlobDataset(out["train"][0], out["heldout"][0], out["train"][1], out["heldout"][1], meta)
 
 

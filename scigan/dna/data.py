@@ -86,6 +86,11 @@ def read_sequences(path: Path, fmt: str) -> list[Record]:
     from Bio import SeqIO  # imported here: Biopython is only needed when reading files
 
     path = Path(path)
+    if path.is_dir():
+        raise InputError(
+            f"sequence file {path} is a folder, not a {fmt} file",
+            f"give the {fmt} file itself: --{fmt} {path}/NAME",
+        )
     if not path.is_file():
         raise InputError(f"sequence file {path} does not exist", "check the path")
     if path.stat().st_size == 0:
@@ -334,37 +339,46 @@ def save_dataset(dataset: DnaDataset, path: Path) -> None:
     tmp.replace(path)
 
 
+DATA_FIX = (
+    "make one with `scigan data dna --out DIR` and pass --data DIR/windows.h5 (a file made by "
+    "`scigan data blobs` or `scigan data ising` is for that case study)"
+)
+
+
 def load_dataset(path: Path) -> DnaDataset:
+    """The data set of a `scigan data dna` file (or of a folder holding windows.h5)."""
+    from scigan.core.datafiles import not_this_kind, open_data_file
+
     path = Path(path)
     if path.is_dir():
         path = path / "windows.h5"
-    if not path.is_file():
-        raise InputError(f"DNA data file {path} does not exist", "make one with `scigan data dna`")
-    try:
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format_version") != DATA_FORMAT_VERSION or "train" not in f:
-                raise InputError(
-                    f"{path} is not a scigan DNA data file", "make one with `scigan data dna`"
-                )
-            sets = {
-                name: WindowSet(f[name]["codes"][()], f[name]["record"][()], f[name]["start"][()])
-                for name in ("train", "heldout")
-            }
-            meta = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in f.attrs.items()}
-            meta = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in meta.items()}
-            return DnaDataset(
-                train=sets["train"],
-                heldout=sets["heldout"],
-                genome=f["genome"]["codes"][()],
-                record_offsets=f["genome"]["record_offsets"][()],
-                record_ids=[
-                    s.decode() if isinstance(s, bytes) else s for s in f["genome"]["record_ids"][()]
-                ],
-                holdout_block=tuple(int(x) for x in meta["holdout_block"]),
-                meta=meta,
+    layout = ("train/codes", "heldout/codes", "genome/codes")
+    with open_data_file(path, "dna", DATA_FIX, layout, ("format_version",)) as f:
+        version = f.attrs["format_version"]
+        if version != DATA_FORMAT_VERSION:
+            raise not_this_kind(
+                path,
+                "dna",
+                f"data format version {version}; this scigan reads {DATA_FORMAT_VERSION}",
+                "rebuild it with `scigan data dna --out DIR`",
             )
-    except OSError as exc:
-        raise InputError(f"{path} is not a readable HDF5 file ({exc})", "rebuild it") from None
+        sets = {
+            name: WindowSet(f[name]["codes"][()], f[name]["record"][()], f[name]["start"][()])
+            for name in ("train", "heldout")
+        }
+        meta = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in f.attrs.items()}
+        meta = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in meta.items()}
+        return DnaDataset(
+            train=sets["train"],
+            heldout=sets["heldout"],
+            genome=f["genome"]["codes"][()],
+            record_offsets=f["genome"]["record_offsets"][()],
+            record_ids=[
+                s.decode() if isinstance(s, bytes) else s for s in f["genome"]["record_ids"][()]
+            ],
+            holdout_block=tuple(int(x) for x in meta["holdout_block"]),
+            meta=meta,
+        )
 
 
 def write_fasta(path: Path, codes: np.ndarray, prefix: str = "sample") -> None:

@@ -57,34 +57,30 @@ def select_temperatures(grid: np.ndarray, wanted: list[float] | None) -> np.ndar
     return np.array(indices)
 
 
+DATA_FIX = (
+    "build one with `scigan data ising --out DIR` and pass --data DIR/ising.h5 (a file made by "
+    "`scigan data dna` or `scigan data blobs` is for that case study)"
+)
+
+
 def load_data(path: Path, heldout_fraction: float, temperatures: list[float] | None) -> IsingData:
     import json
 
-    import h5py
+    from scigan.core.datafiles import open_data_file
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(
-            f"Ising data set {path} does not exist",
-            "build one with `scigan data ising --out DIR` and pass --data DIR/ising.h5",
-        )
-    try:
-        with h5py.File(path, "r") as store:
-            grid = store["temperatures"][:]
-            done = store["done"][:]
-            params = json.loads(store.attrs["parameters"])
-            indices = select_temperatures(grid, temperatures)
-            if not done[indices].all():
-                raise InputError(
-                    f"{path} is incomplete (interrupted simulation)",
-                    "re-run the same `scigan data ising` command to finish it",
-                )
-            spins = np.stack([store["spins"][int(k)] for k in indices])
-    except (OSError, KeyError) as exc:
-        raise InputError(
-            f"{path} is not a `scigan data ising` data set ({exc})",
-            "build one with `scigan data ising --out DIR`",
-        ) from None
+    layout = ("temperatures", "spins", "done")
+    with open_data_file(path, "ising", DATA_FIX, layout, ("parameters",), "ising.h5") as store:
+        grid = store["temperatures"][:]
+        done = store["done"][:]
+        params = json.loads(store.attrs["parameters"])
+        indices = select_temperatures(grid, temperatures)
+        if not done[indices].all():
+            raise InputError(
+                f"{path} is incomplete (interrupted simulation)",
+                "re-run the same `scigan data ising` command to finish it",
+            )
+        spins = np.stack([store["spins"][int(k)] for k in indices])
     n_train, _ = split_counts(spins.shape[1], heldout_fraction)
     return IsingData(
         temperatures=grid[indices].astype(np.float64),

@@ -84,3 +84,34 @@ def test_unreadable_npy_and_missing_path(tmp_path: Path):
         read_user_images(tmp_path / "x.npy")
     with pytest.raises(InputError, match="does not exist"):
         read_user_images(tmp_path / "nothing.npy")
+
+
+@pytest.mark.parametrize(
+    ("other", "missing"),
+    [
+        ("dna", "train/images, heldout/images, attribute meta"),
+        ("ising", "train/images, heldout/images, attribute format_version, attribute meta"),
+    ],
+)
+def test_another_case_studys_data_set_is_named(tmp_path: Path, other, missing):
+    from scigan.blobs.storage import DATA_FIX, load_dataset
+    from tests.data_kinds import tiny_data_file
+
+    path = tiny_data_file(other, tmp_path)
+    with pytest.raises(InputError) as exc:
+        load_dataset(path)
+    assert exc.value.problem == f"{path} is not a blobs data set (it has no {missing})"
+    assert exc.value.fix == DATA_FIX
+    assert DATA_FIX == (
+        "build one with `scigan data blobs --out DIR` and pass --data DIR/blobs.h5 (a file made "
+        "by `scigan data dna` or `scigan data ising` is for that case study)"
+    )
+
+
+def test_a_folder_as_the_data_file_is_called_a_folder(tmp_path: Path):
+    from scigan.blobs.storage import load_dataset
+
+    with pytest.raises(InputError) as exc:
+        load_dataset(tmp_path)
+    assert exc.value.problem == f"{tmp_path} is a folder, not a blobs data set file"
+    assert exc.value.fix == f"pass the data file itself, e.g. --data {tmp_path / 'blobs.h5'}"

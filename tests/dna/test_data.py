@@ -210,3 +210,48 @@ def test_loading_a_non_scigan_file_is_a_clear_error(tmp_path: Path):
     (tmp_path / "windows.h5").write_text("nope")
     with pytest.raises(InputError, match="not a readable HDF5"):
         load_dataset(tmp_path / "windows.h5")
+
+
+@pytest.mark.parametrize(
+    ("other", "missing"),
+    [
+        ("blobs", "train/codes, heldout/codes, genome/codes"),
+        ("ising", "train/codes, heldout/codes, genome/codes, attribute format_version"),
+    ],
+)
+def test_another_case_studys_data_set_is_named(tmp_path: Path, other, missing):
+    from scigan.dna.data import DATA_FIX
+    from tests.data_kinds import tiny_data_file
+
+    path = tiny_data_file(other, tmp_path)
+    with pytest.raises(InputError) as exc:
+        load_dataset(path)
+    assert exc.value.problem == f"{path} is not a dna data set (it has no {missing})"
+    assert exc.value.fix == DATA_FIX
+    assert DATA_FIX == (
+        "make one with `scigan data dna --out DIR` and pass --data DIR/windows.h5 (a file made "
+        "by `scigan data blobs` or `scigan data ising` is for that case study)"
+    )
+
+
+def test_a_newer_format_version_is_named(tmp_path: Path):
+    import h5py
+
+    from tests.data_kinds import tiny_data_file
+
+    path = tiny_data_file("dna", tmp_path)
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = 2
+    with pytest.raises(InputError) as exc:
+        load_dataset(path)
+    assert exc.value.problem == (
+        f"{path} is not a dna data set (data format version 2; this scigan reads 1)"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["fasta", "genbank"])
+def test_a_folder_as_the_sequence_file_is_called_a_folder(tmp_path: Path, fmt):
+    with pytest.raises(InputError) as exc:
+        read_sequences(tmp_path, fmt)
+    assert exc.value.problem == f"sequence file {tmp_path} is a folder, not a {fmt} file"
+    assert exc.value.fix == f"give the {fmt} file itself: --{fmt} {tmp_path}/NAME"
