@@ -154,10 +154,12 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
     sets.update(baseline_sets(dataset, n, rng))
 
     enc = cfg.evaluate.encoder
-    say("feature encoder (trained once per data set, then reused)")
+    say("feature encoder (trained once per run, then reused)")
     spec = EncoderSpec(**enc.model_dump(), seed=0)
+    # kept in the run's cache/: evaluate writes nothing outside its run directory (the
+    # encoder is deterministic, so every run on the same data gets the same weights)
     encoder, encoder_info = load_or_train_encoder(
-        data_path.parent, dataset.meta["sha256"], dataset.train, spec
+        trained.run.cache_dir, dataset.meta["sha256"], dataset.train, spec
     )
     say(f"metrics for {', '.join(sets)}")
     ref = Reference(dataset.train, dataset.heldout, n, cfg, rng, encoder)

@@ -8,6 +8,9 @@ metrics and figures. Layout (names are fixed so tools and people can find things
     checkpoints/last.pt
     samples/           samples written during training
     metrics.json, figures/   written by `scigan evaluate`
+    cache/             what `scigan evaluate` reuses (blobs: its feature encoder)
+
+No command writes over these (scigan.core.outputs, docs/runs.md) but training and evaluation.
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ class RunDir:
     @property
     def figures_dir(self) -> Path:
         return self.path / "figures"
+
+    @property
+    def cache_dir(self) -> Path:
+        """What evaluation computes once and reuses (blobs: its feature encoder)."""
+        return self.path / "cache"
 
     def exists(self) -> bool:
         return self.config_file.is_file()

@@ -73,10 +73,24 @@ def test_train_sample_evaluate_end_to_end(tmp_path: Path, capsys):
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (10, 16, 16) and (tmp_path / "s.png").is_file()
     assert float(samples.min()) >= 0.0 and float(samples.max()) <= 1.0
+    # --out s.txt writes s.npy and s.png: both exist now, so both are checked first
+    (tmp_path / "s.npy").unlink()
+    grid = (tmp_path / "s.png").read_bytes()
     capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["sample", str(run), "-n", "10", "--out", str(tmp_path / "s.txt")])
+    assert exc.value.code == 2 and capsys.readouterr().err == (
+        f"error: {tmp_path / 's.png'} exists\n"
+        "  fix: pass --overwrite to replace it, or choose another --out\n"
+    )
+    assert not (tmp_path / "s.npy").exists() and (tmp_path / "s.png").read_bytes() == grid
+    outside = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if run not in (p, *p.parents)}
     with pytest.raises(SystemExit) as exc:
         main(["evaluate", str(run), "--no-progress"])
     assert exc.value.code == 0
+    # evaluate writes nothing outside its run directory (its encoder goes to the run's cache/)
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if run not in (p, *p.parents)}
+    assert after == outside
     out = capsys.readouterr().out
     metrics = json.loads((run / "metrics.json").read_text())
     assert (metrics["step"], metrics["epoch"], metrics["n_samples"]) == (6, 2.0, 40)
@@ -86,7 +100,7 @@ def test_train_sample_evaluate_end_to_end(tmp_path: Path, capsys):
         assert 0.0 <= metrics[name]["coverage"] <= 1.0
     assert metrics["baseline_one_image"]["mode_collapse"] is True
     assert len(metrics["encoder"]["weights_sha256"]) == 64
-    assert Path(metrics["encoder"]["path"]).parent == data
+    assert Path(metrics["encoder"]["path"]).parent == run / "cache"
     assert {p.name for p in (run / "figures").iterdir()} == {
         "losses.png",
         "generated_vs_real.png",

@@ -118,7 +118,15 @@ def test_train_resume_sample_evaluate(name, tmp_path, monkeypatch, capsys, mixtu
     sampled = _cli(capsys, "sample", "split", "-n", "6", "--out", str(out))
     assert str(tmp_path / "out") in sampled and list((tmp_path / "out").iterdir())
 
+    def outside_the_run() -> dict[Path, int]:
+        split = tmp_path / "split"
+        return {
+            p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if split not in (p, *p.parents)
+        }
+
+    before = outside_the_run()
     _cli(capsys, "evaluate", "split", "-n", "16", "--no-progress")
+    assert outside_the_run() == before  # evaluate writes nothing outside its run directory
     metrics = json.loads((tmp_path / "split" / "metrics.json").read_text())
     assert schema_problems(metrics, case.metrics_per) == []
     assert (metrics["case_study"], metrics["run_dir"]) == (name, "split")
