@@ -56,9 +56,10 @@ def train(
 
 
 def _case_of_run(run_dir: Path):
-    from scigan.core.workflow import case_of_run
+    from scigan.core.registry import load_case_study
+    from scigan.core.rundir import RunDir
 
-    return case_of_run(run_dir)
+    return load_case_study(RunDir(run_dir).case_study_name())
 
 
 @app.command()

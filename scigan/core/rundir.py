@@ -138,6 +138,13 @@ class RunDir:
             "with another --run-dir",
         )
 
+    def case_study_name(self) -> str:
+        """The name of the case study that made the run (run.json's `case_study`)."""
+        name = self.read_info().get("case_study")
+        if not isinstance(name, str):
+            raise self.broken_file(self.info_file, 'names no case study (no "case_study" key)')
+        return name
+
     def load_last_checkpoint(self, map_location, train_command: str) -> dict[str, Any]:
         """The last checkpoint (loaded weights_only); a clear error if training never saved one."""
         from scigan.core.checkpoint import load_checkpoint

@@ -114,17 +114,6 @@ def train(
     )
 
 
-def case_of_run(run_dir: Path) -> CaseStudy:
-    """The registered case study that made the run in `run_dir` (its run.json says which)."""
-    from scigan.core.registry import load_case_study
-
-    run = RunDir(Path(run_dir))
-    name = run.read_info().get("case_study")
-    if not isinstance(name, str):
-        raise run.broken_file(run.info_file, 'names no case study (no "case_study" key)')
-    return load_case_study(name)
-
-
 def read_run_config(case: CaseStudy, run: RunDir) -> Any:
     """A run's saved config, filled from today's defaults and validated; a clear error naming
     config.yaml when a hand edit left keys the case study does not read."""
