@@ -1,5 +1,38 @@
+"""Shared fixtures.
+
+The toy case study of examples/gaussian_mixture, registered the way any plug-in is: an
+installed distribution whose entry_points.txt names it under `scigan.case_studies`. Here the
+distribution's metadata is written to a temporary folder put on sys.path (what `pip install`
+would write into site-packages), so the tests need no install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
 import pytest
 import torch
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "gaussian_mixture"
+
+
+def write_distribution(folder: Path) -> Path:
+    """Metadata of an installed `scigan-mixture` registering the mixture case study."""
+    info = folder / "scigan_mixture-0.1.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: scigan-mixture\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[scigan.case_studies]\nmixture = scigan_mixture.casestudy:MixtureCaseStudy\n"
+    )
+    return folder
+
+
+@pytest.fixture
+def mixture_plugin(tmp_path_factory, monkeypatch) -> list[Path]:
+    """sys.path entries that register the mixture case study (also for subprocesses)."""
+    paths = [write_distribution(tmp_path_factory.mktemp("site")), EXAMPLE]
+    for path in paths:
+        monkeypatch.syspath_prepend(str(path))
+    return paths
 
 
 @pytest.fixture(autouse=True)

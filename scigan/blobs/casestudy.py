@@ -70,6 +70,7 @@ class BlobsCaseStudy(CaseStudy):
             checkpoint_every=config.log.checkpoint_every_epochs * spe,
             sample_every=config.log.grid_every_epochs * spe,
             tensorboard=config.log.tensorboard,
+            checkpoint_seconds=config.log.checkpoint_seconds,
         )
         return [TrainingUnit(lambda: BlobGanTask(config, data.train, device), settings)]
 

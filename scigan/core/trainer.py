@@ -2,14 +2,21 @@
 
 The case study supplies a `GANTask` (its models, optimizers, data and RNG); this loop owns
 everything around it: resuming from the last checkpoint, logging, periodic checkpoints and
-samples, the progress bar, and turning Ctrl-C into "save, then stop".
+samples, the progress bar, and turning Ctrl-C or SIGTERM into "save, then stop".
 """
 
 from __future__ import annotations
 
+import json
+import math
 import random
+import shutil
 import signal
+import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,8 +25,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from scigan.core.checkpoint import load_checkpoint, save_checkpoint
-from scigan.core.logs import StepLog
+from scigan.core.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from scigan.core.errors import TrainingAborted, TrainingDiverged
+from scigan.core.logs import StepLog, read_jsonl
 from scigan.core.rundir import RunDir
 
 
@@ -44,6 +52,7 @@ class LoopSettings:
     sample_every: int = 1000
     tensorboard: bool = True
     progress: bool = True
+    checkpoint_seconds: float = 60.0  # also checkpoint when this long has passed since the last
 
 
 @dataclass(frozen=True)
@@ -87,32 +96,124 @@ def _set_global_rng_state(state: dict[str, Any]) -> None:
     random.setstate((state["python_version"], tuple(state["python"]), state["python_gauss"]))
 
 
-class _InterruptFlag:
-    """First Ctrl-C asks the loop to stop at the next step boundary; a second one aborts."""
+class _StopSignals:
+    """SIGINT (Ctrl-C) and SIGTERM (how Slurm, Kubernetes and Ray stop a job): the first asks
+    the loop to stop after the current step and save; a second one aborts at once, except
+    while a checkpoint is being written, which it never interrupts (the run keeps its last
+    good checkpoint either way: checkpoints replace the old file atomically)."""
 
     def __init__(self) -> None:
-        self.raised = False
-        self._previous: Any = None
+        self.received: str | None = None  # the name of the first signal
+        self.saving = False
+        self.abort_after_save = False
+        self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> _InterruptFlag:
+    def __enter__(self) -> _StopSignals:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.raised:
-            raise KeyboardInterrupt
-        self.raised = True
+        name = signal.Signals(signum).name
+        if self.received is None:
+            self.received = name
+            _say(f"{name}: stopping after this step and saving a checkpoint (again: abort)")
+        elif self.saving:
+            self.abort_after_save = True
+            _say(f"{name}: a checkpoint is being written; stopping as soon as it is safe")
+        else:
+            raise TrainingAborted(name)
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+    @contextmanager
+    def shielded(self) -> Iterator[None]:
+        """A block that a second signal does not interrupt."""
+        self.saving = True
+        try:
+            yield
+        finally:
+            self.saving = False
+        if self.abort_after_save:
+            raise TrainingAborted(self.received or "signal")
+
+
+def _say(message: str) -> None:
+    print(f"scigan: {message}", file=sys.stderr, flush=True)
+
+
+def _nonfinite(state: Any, where: str = "") -> str | None:
+    """The first entry of a (nested) state dict holding NaN or inf, or None."""
+    if isinstance(state, Tensor):
+        if state.is_floating_point() and not bool(torch.isfinite(state).all()):
+            return where or "tensor"
+    elif isinstance(state, float):
+        if not math.isfinite(state):
+            return where or "value"
+    elif isinstance(state, dict | list | tuple):
+        items = state.items() if isinstance(state, dict) else enumerate(state)
+        for key, value in items:
+            found = _nonfinite(value, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    return None
+
+
+class _SampleManifest:
+    """Which files `write_samples` wrote at which step (the run's samples.jsonl), so that a
+    resumed run drops the samples of steps it lost and a restart from scratch leaves none."""
+
+    def __init__(self, directory: Path, index: Path):
+        self.directory, self.file = directory, index
+
+    def _records(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.file) if self.file.is_file() else []
+
+    def drop_after(self, step: int) -> None:
+        if step == 0:  # nothing written before can belong to a run at step 0
+            if self.directory.is_dir():
+                shutil.rmtree(self.directory)
+            self.file.unlink(missing_ok=True)
+            return
+        records = self._records()
+        if not any(r["step"] > step for r in records):
+            return
+        for record in records:
+            if record["step"] > step:
+                for name in record["files"]:
+                    (self.directory / name).unlink(missing_ok=True)
+        kept = [r for r in records if r["step"] <= step]
+        atomic_write_text(self.file, "".join(json.dumps(r) + "\n" for r in kept))
+
+    def write(self, task: GANTask, step: int) -> None:
+        before = self._listing()
+        task.write_samples(step, self.directory)
+        after = self._listing()
+        changed = sorted(name for name, stamp in after.items() if before.get(name) != stamp)
+        with self.file.open("a") as handle:
+            handle.write(json.dumps({"step": step, "files": changed}) + "\n")
+
+    def _listing(self) -> dict[str, tuple[int, int]]:
+        if not self.directory.is_dir():
+            return {}
+        return {
+            str(p.relative_to(self.directory)): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in self.directory.rglob("*")
+            if p.is_file()
+        }
 
 
 def run_training(
     task: GANTask, run: RunDir, settings: LoopSettings, max_steps: int | None = None
 ) -> LoopResult:
-    """Train `task` until `settings.steps` (or `max_steps`, if smaller) generator updates."""
+    """Train `task` until `settings.steps` (or `max_steps`, if smaller) generator updates.
+
+    Checkpoints are written every `checkpoint_every` steps and at least every
+    `checkpoint_seconds`, atomically, and only with finite weights: a NaN or inf in a loss or a
+    weight stops training with TrainingDiverged, keeping the last good checkpoint."""
     target = settings.steps if max_steps is None else min(settings.steps, max_steps)
     step = 0
     if run.checkpoint_file.is_file():
@@ -120,13 +221,9 @@ def run_training(
         task.load_state_dict(state["task"])
         _set_global_rng_state(state["rng"])
         step = int(state["step"])
-    resumed_from = step
-
-    def checkpoint() -> None:
-        save_checkpoint(
-            run.checkpoint_file,
-            {"step": step, "task": task.state_dict(), "rng": _global_rng_state()},
-        )
+    resumed_from = saved_step = step
+    samples = _SampleManifest(run.samples_dir, run.samples_index)
+    samples.drop_after(step)
 
     log = StepLog(run.log_file, run.tensorboard_dir if settings.tensorboard else None, step)
     pending: list[tuple[int, dict[str, Tensor]]] = []
@@ -144,12 +241,25 @@ def run_training(
         ]
         log.write(records)
         pending.clear()
+        for record in records:
+            bad = [k for k, v in record.items() if not math.isfinite(v)]
+            if bad:
+                raise TrainingDiverged(record["step"], f"{bad[0]} = {record[bad[0]]}", saved_step)
         return {k: v for k, v in records[-1].items() if k != "step"}
+
+    def checkpoint() -> None:
+        nonlocal saved_step, saved_at
+        state = task.state_dict()
+        bad = _nonfinite(state)
+        if bad is not None:
+            raise TrainingDiverged(step, f"{bad} holds NaN or inf", saved_step)
+        with signals.shielded():
+            rng = _global_rng_state()
+            save_checkpoint(run.checkpoint_file, {"step": step, "task": state, "rng": rng})
+        saved_step, saved_at = step, time.monotonic()
 
     progress = None
     if settings.progress:
-        import sys
-
         from tqdm import tqdm
 
         # Redirected to a file or CI log, a bar redrawn ten times a second is mostly noise.
@@ -158,8 +268,9 @@ def run_training(
             total=target, initial=step, unit="step", dynamic_ncols=True, mininterval=interval
         )
     interrupted = False
+    saved_at = time.monotonic()
     try:
-        with _InterruptFlag() as flag:
+        with _StopSignals() as signals:
             while step < target:
                 losses = task.train_step()
                 step += 1
@@ -173,15 +284,17 @@ def run_training(
                 if progress is not None:
                     progress.update(1)
                 if settings.sample_every and step % settings.sample_every == 0:
-                    task.write_samples(step, run.samples_dir)
-                if step % settings.checkpoint_every == 0:
+                    samples.write(task, step)
+                due = time.monotonic() - saved_at >= settings.checkpoint_seconds
+                if step % settings.checkpoint_every == 0 or due:
                     flush()
                     checkpoint()
-                if flag.raised:
+                if signals.received is not None:
                     interrupted = True
                     break
             flush()
-            checkpoint()
+            if step != saved_step or not run.checkpoint_file.is_file():
+                checkpoint()
     finally:
         if progress is not None:
             progress.close()

@@ -51,6 +51,7 @@ class DnaCaseStudy(CaseStudy):
             checkpoint_every=config.log.checkpoint_every,
             sample_every=config.log.sample_every,
             tensorboard=config.log.tensorboard,
+            checkpoint_seconds=config.log.checkpoint_seconds,
         )
         return [TrainingUnit(lambda: DnaGanTask(config, data, device), settings)]
 

@@ -80,6 +80,7 @@ class IsingCaseStudy(CaseStudy):
             checkpoint_every=config.log.checkpoint_every,
             sample_every=config.log.sample_every,
             tensorboard=config.log.tensorboard,
+            checkpoint_seconds=config.log.checkpoint_seconds,
         )
         groups = plan(config, len(data.temperatures))
         units = []

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,10 @@ class MixtureCaseStudy(CaseStudy):
                 f"{cfg.data.path} is not a mixture data set ({exc})",
                 "give an .npz with 1-D arrays 'train' and 'heldout'",
             ) from None
-        data["meta"] = {"n_train": len(data["train"]), "n_heldout": len(data["heldout"])}
+        digest = hashlib.sha256(data["train"].tobytes() + data["heldout"].tobytes()).hexdigest()
+        data["meta"] = {
+            "n_train": len(data["train"]), "n_heldout": len(data["heldout"]), "sha256": digest,
+        }  # fmt: skip
         return data
 
     def data_record(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +157,9 @@ class MixtureCaseStudy(CaseStudy):
     def training_units(self, cfg: MixtureConfig, data, device) -> list[TrainingUnit]:
         log = cfg.log
         settings = LoopSettings(
-            cfg.train.steps, log.every, log.checkpoint_every, log.sample_every, log.tensorboard
-        )
+            cfg.train.steps, log.every, log.checkpoint_every, log.sample_every, log.tensorboard,
+            checkpoint_seconds=log.checkpoint_seconds,
+        )  # fmt: skip
         return [TrainingUnit(lambda: MixtureTask(cfg, data["train"], device), settings)]
 
     def build_generator(self, cfg: MixtureConfig, info: dict[str, Any]) -> nn.Module:
