@@ -9,7 +9,10 @@ from typing import Annotated
 
 import typer
 
-from scigan.core.errors import SciganError
+from scigan.core.errors import SciganError, TrainingAborted, TrainingDiverged
+
+# Exit codes (also in `scigan train --help` and docs/runs.md).
+EXIT_ERROR, EXIT_INTERRUPTED, EXIT_DIVERGED, EXIT_ABORTED = 2, 3, 4, 130
 
 app = typer.Typer(
     help="Train, sample and evaluate GANs on scientific data.",
@@ -37,8 +40,16 @@ def train(
     ] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | cuda:N")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    allow_data_change: Annotated[
+        bool, typer.Option(help="resume although the data file changed (recorded in run.json)")
+    ] = False,
 ) -> None:
-    """Train a GAN; re-running with the same run dir resumes where it stopped."""
+    """Train a GAN; re-running with the same run dir resumes where it stopped.
+
+    Exit codes: 0 finished (or stopped at --max-steps), 2 a problem to fix (bad input, config,
+    run directory in use), 3 interrupted by Ctrl-C or SIGTERM with a checkpoint saved (run
+    again to resume), 4 training diverged (NaN or inf; the last good checkpoint is kept),
+    130 aborted by a second signal (the last checkpoint written is kept)."""
     from scigan.core import workflow
     from scigan.core.outputs import check_output_folder
     from scigan.core.registry import load_case_study, resolve_case_config
@@ -51,8 +62,12 @@ def train(
     if device is not None:
         overrides.append(f"device={device}")
     resolved = resolve_case_config(study, config, overrides)
-    summary = workflow.train(study, resolved, run_dir or Path("runs") / case, max_steps, progress)
-    typer.echo(summary)
+    outcome = workflow.train(
+        study, resolved, run_dir or Path("runs") / case, max_steps, progress, allow_data_change
+    )
+    typer.echo(outcome.summary)
+    if outcome.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _case_of_run(run_dir: Path):
@@ -113,4 +128,11 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {exc.problem}", err=True)
         if exc.fix:
             typer.echo(f"  fix: {exc.fix}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_DIVERGED if isinstance(exc, TrainingDiverged) else EXIT_ERROR)
+    except TrainingAborted as exc:
+        typer.echo(
+            f"aborted by a second {exc.signal_name}: stopped without saving; the run keeps its "
+            "last checkpoint (run again to resume from it)",
+            err=True,
+        )
+        sys.exit(EXIT_ABORTED)

@@ -7,6 +7,7 @@ metrics and figures. Layout (names are fixed so tools and people can find things
     tb/                TensorBoard event files
     checkpoints/last.pt
     samples/           samples written during training
+    samples.jsonl      which sample files were written at which step
     metrics.json, figures/   written by `scigan evaluate`
     cache/             what `scigan evaluate` reuses (blobs: its feature encoder)
 
@@ -16,6 +17,11 @@ No command writes over these (scigan.core.outputs, docs/runs.md) but training an
 from __future__ import annotations
 
 import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +72,11 @@ class RunDir:
     @property
     def samples_dir(self) -> Path:
         return self.path / "samples"
+
+    @property
+    def samples_index(self) -> Path:
+        """Which sample files were written at which step (kept by the training loop)."""
+        return self.path / "samples.jsonl"
 
     @property
     def metrics_file(self) -> Path:
@@ -153,18 +164,67 @@ class RunDir:
             raise InputError(f"{self.path} has no checkpoint yet", f"train it: {train_command}")
         return load_checkpoint(self.checkpoint_file, map_location=map_location)
 
+    @property
+    def lock_file(self) -> Path:
+        return self.path / ".lock"
+
+    def check_usable(self) -> None:
+        """A clear error unless the path is a run directory, an empty folder or free."""
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(
+                f"{self.path} is a file, not a run directory", "choose another --run-dir"
+            )
+        if self.path.is_dir() and not self.exists():
+            if any(p.name != ".lock" for p in self.path.iterdir()):
+                raise InputError(
+                    f"{self.path} exists, is not empty and is not a scigan run directory",
+                    "choose another --run-dir",
+                )
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run directory exclusively while training: an OS lock (flock) on RUN/.lock,
+        released when the process ends however it ends, so a killed process never blocks a
+        new run. A second process fails at once, naming the process that holds the run."""
+        import fcntl
+
+        self.check_usable()
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise InputError(
+                f"run directory {self.path} is in use by {holder}",
+                "wait for it to finish, or stop it (Ctrl-C or SIGTERM saves and stops)",
+            ) from None
+        try:
+            since = time.strftime("%Y-%m-%d %H:%M:%S")
+            holder = f"process {os.getpid()} on {socket.gethostname()} (since {since})"
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, holder.encode(), 0)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     def start(
         self,
         config: dict[str, Any],
         info: dict[str, Any],
         may_differ: frozenset[str] = frozenset(),
         defaults: dict[str, Any] | None = None,
+        allow_data_change: bool = False,
     ) -> bool:
         """Create the run, or check that an existing one has the same config.
 
         Returns True when resuming. Keys in `may_differ` (e.g. the device) may change between
         invocations; any other change is refused, because resuming under a different recipe
-        would silently mix two experiments. `defaults` fills keys the saved config lacks.
+        would silently mix two experiments. `defaults` fills keys the saved config lacks. The
+        data must be the data the run was trained on (its fingerprint in run.json) unless
+        `allow_data_change`; then the change is recorded in run.json.
         """
         if self.exists():
             changed = {
@@ -179,15 +239,33 @@ class RunDir:
                     "pass a new --run-dir for the new config, or drop the changed settings to "
                     "resume this run",
                 )
+            self._check_data(info, allow_data_change)
             # Record the values now in force for keys allowed to differ.
             atomic_write_text(self.config_file, dump_yaml(config))
             return True
-        if self.path.exists() and any(self.path.iterdir()):
-            raise InputError(
-                f"{self.path} exists, is not empty and is not a scigan run directory",
-                "choose another --run-dir",
-            )
+        self.check_usable()
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config_file, dump_yaml(config))
         atomic_write_json(self.info_file, info)
         return False
+
+    def _check_data(self, info: dict[str, Any], allow_change: bool) -> None:
+        """Refuse to resume on other data than the run was trained on (sha256, counts, ...),
+        comparing the fingerprint keys both records have."""
+        recorded = self.read_info()
+        old = recorded.get("data") or {}
+        new = json.loads(json.dumps(info["data"]))  # as run.json holds it (tuples as lists)
+        changed = {k: (old[k], new[k]) for k in old.keys() & new.keys() if old[k] != new[k]}
+        if not changed:
+            return
+        if not allow_change:
+            listing = "; ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items()))
+            raise ConfigError(
+                f"the data of run {self.path} changed since it was trained ({listing})",
+                "restore the original data file, train in a new --run-dir, or pass "
+                "--allow-data-change to go on with the new data",
+            )
+        change = {"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "before": old, "after": new}
+        recorded["data_changes"] = [*recorded.get("data_changes", []), change]
+        recorded["data"] = new
+        atomic_write_json(self.info_file, recorded)

@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import torch
 from scigan.core.casestudy import CaseStudy, TrainedRun
 from scigan.core.config import flatten, read_yaml, validate
 from scigan.core.device import resolve_device, set_threads
-from scigan.core.errors import ConfigError
+from scigan.core.errors import ConfigError, InputError
 from scigan.core.logs import stage_printer
 from scigan.core.metrics import schema_problems, write_metrics
 from scigan.core.outputs import check_not_a_folder, check_output_file
@@ -65,14 +65,28 @@ def validated_config(case: CaseStudy, config: dict[str, Any]) -> Any:
     return cfg
 
 
+@dataclass(frozen=True)
+class TrainOutcome:
+    """How `train` ended: its summary line, and whether it was interrupted (a checkpoint was
+    saved; running it again resumes)."""
+
+    summary: str
+    interrupted: bool
+
+    def __str__(self) -> str:
+        return self.summary
+
+
 def train(
     case: CaseStudy,
     config: dict[str, Any],
     run_dir: Path,
     max_steps: int | None = None,
     progress: bool = True,
-) -> str:
-    """Train (or resume) a run of `case` with the resolved `config`; returns a summary line."""
+    allow_data_change: bool = False,
+) -> TrainOutcome:
+    """Train (or resume) a run of `case` with the resolved `config`. The run directory is held
+    exclusively while it trains; resuming on changed data needs `allow_data_change`."""
     cfg = validated_config(case, config)
     device = resolve_device(cfg.device)
     threads = set_threads(cfg.num_threads)
@@ -83,21 +97,24 @@ def train(
     record = case.data_record(data)
     info = run_info(case.name, record.pop("data"), **record)
     may_differ = resumable_keys(config, case.may_differ, case.resumable_sections)
-    resuming = run.start(config, info, may_differ, read_yaml(case.defaults_path()))
-    units = case.training_units(cfg, data, device)
-    parts, steps, interrupted = [], [], False
-    for unit in units:
-        if progress and unit.label:
-            print(unit.label, file=sys.stderr, flush=True)
-        where = run if unit.subdir is None else RunDir(run.path / unit.subdir)
-        settings = replace(unit.settings, progress=progress)
-        result = run_training(unit.build_task(), where, settings, max_steps)
-        done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
-        parts.append(done if unit.name is None else f"{unit.name}: {done}")
-        steps.append((result.step, unit.settings.steps, result.resumed_from))
-        if result.interrupted:
-            interrupted = True
-            break
+    with run.lock():
+        defaults = read_yaml(case.defaults_path())
+        resuming = run.start(config, info, may_differ, defaults, allow_data_change)
+        units = case.training_units(cfg, data, device)
+        parts, steps, interrupted = [], [], False
+        for unit in units:
+            if progress and unit.label:
+                print(unit.label, file=sys.stderr, flush=True)
+            where = run if unit.subdir is None else RunDir(run.path / unit.subdir)
+            settings = replace(unit.settings, progress=progress)
+            result = run_training(unit.build_task(), where, settings, max_steps)
+            done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
+            parts.append(done if unit.name is None else f"{unit.name}: {done}")
+            steps.append((result.step, unit.settings.steps, result.resumed_from))
+            if result.interrupted:
+                interrupted = True
+                break
+        suffix = case.after_training(run, cfg)
     step, total, resumed_from = min(steps) if steps else (0, 0, 0)
     if len(units) == 1 and units[0].subdir is None:
         how = f"resumed from step {resumed_from}" if resuming else "new run"
@@ -107,11 +124,11 @@ def train(
         subdirs = sorted({Path(u.subdir).parent for u in units if u.subdir is not None})
         where = "losses in " + ", ".join(f"{run.path / s}/*/log.jsonl" for s in subdirs)
     state = describe_stop(interrupted, step, total)
-    suffix = case.after_training(run, cfg)
-    return (
+    summary = (
         f"{run.path}: {'; '.join(parts)} ({how}; {state}) on {device} with {threads} "
         f"thread(s); {where}{suffix}"
     )
+    return TrainOutcome(summary, interrupted)
 
 
 def read_run_config(case: CaseStudy, run: RunDir) -> Any:
@@ -145,7 +162,29 @@ def open_trained_run(case: CaseStudy, run_dir: Path) -> TrainedRun:
     set_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
     generator, step = case.load_generator(run, cfg, device)
+    broken = _nonfinite_parameter(generator)
+    if broken is not None:
+        raise InputError(
+            f"the checkpoint of {run.path} (step {step}) holds NaN or infinite weights "
+            f"({broken}): its samples would be garbage",
+            "train the run again in a new --run-dir (lower learning rates)",
+        )
     return TrainedRun(case, run, cfg, device, generator, step, run.read_info())
+
+
+def _nonfinite_parameter(generator: Any) -> str | None:
+    """The name of a generator weight holding NaN or inf, looking into the containers a case
+    study may return (a list of groups, a named tuple with a module inside)."""
+    if isinstance(generator, torch.nn.Module):
+        for name, tensor in [*generator.named_parameters(), *generator.named_buffers()]:
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                return name
+    elif isinstance(generator, list | tuple):
+        for item in generator:
+            found = _nonfinite_parameter(item)
+            if found is not None:
+                return found
+    return None
 
 
 def sample(

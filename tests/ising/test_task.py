@@ -108,7 +108,7 @@ def test_epochs_set_the_step_count(small_ising, tmp_path):
         None,
         [f"data.path={small_ising}", "train.epochs=0.25", "train.batch_size=8", "num_threads=1"],
     )
-    summary = workflow.train(case, cfg, tmp_path / "e", None, False)
+    summary = workflow.train(case, cfg, tmp_path / "e", None, False).summary
     assert "step 4/4" in summary
 
 
