@@ -9,11 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scigan.core.checkpoint import atomic_write_text
+
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL file. A last line without its newline is a record torn by a
+    process killed mid-write (every record is written with its newline): it is left out."""
     if not Path(path).is_file():
         return []
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    text = Path(path).read_text()
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 class StepLog:
@@ -27,7 +34,8 @@ class StepLog:
         self.jsonl = Path(jsonl)
         self.jsonl.parent.mkdir(parents=True, exist_ok=True)
         kept = [r for r in read_jsonl(self.jsonl) if r["step"] <= resume_step]
-        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        # atomically: a kill while the log is rewritten must not lose the steps it keeps
+        atomic_write_text(self.jsonl, "".join(json.dumps(r) + "\n" for r in kept))
         self._handle = self.jsonl.open("a")
         self._tensorboard = None
         if tensorboard_dir is not None:

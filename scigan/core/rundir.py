@@ -205,10 +205,21 @@ class RunDir:
             holder = f"process {os.getpid()} on {socket.gethostname()} (since {since})"
             os.ftruncate(fd, 0)
             os.pwrite(fd, holder.encode(), 0)
+            self._remove_stale_temporaries()
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    # Files only the training process writes (atomically, through ".NAME.*.tmp" files).
+    _TRAINING_FILES = ("last.pt", "log.jsonl", "samples.jsonl", "config.yaml", "run.json")
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete the temporary files of atomic writes a killed training process left. Only
+        under the lock: then no live process can be writing them."""
+        for name in self._TRAINING_FILES:
+            for tmp in self.path.rglob(f".{name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
 
     def start(
         self,
@@ -245,8 +256,10 @@ class RunDir:
             return True
         self.check_usable()
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.config_file, dump_yaml(config))
+        # run.json first: config.yaml is what makes a folder a run (exists()), so a process
+        # killed between the two writes leaves a folder that simply starts anew.
         atomic_write_json(self.info_file, info)
+        atomic_write_text(self.config_file, dump_yaml(config))
         return False
 
     def _check_data(self, info: dict[str, Any], allow_change: bool) -> None:
