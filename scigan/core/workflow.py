@@ -29,6 +29,7 @@ from scigan.core.logs import stage_printer
 from scigan.core.metrics import schema_problems, write_metrics
 from scigan.core.outputs import check_not_a_folder, check_output_file
 from scigan.core.rundir import RunDir
+from scigan.core.seeds import seed_global_generators
 from scigan.core.trainer import describe_stop, run_training
 
 
@@ -102,7 +103,9 @@ def train(
         resuming = run.start(config, info, may_differ, defaults, allow_data_change)
         units = case.training_units(cfg, data, device)
         parts, steps, interrupted = [], [], False
-        for unit in units:
+        for index, unit in enumerate(units):
+            # a resumed unit restores these from its checkpoint
+            seed_global_generators([cfg.seed, index])
             if progress and unit.label:
                 print(unit.label, file=sys.stderr, flush=True)
             where = run if unit.subdir is None else RunDir(run.path / unit.subdir)
