@@ -1,7 +1,8 @@
 """`scigan data ising`: the Ising Monte Carlo data set from the command line.
 
-The lead's CLI calls register(data_app); every option defaults to defaults.yaml through the
-chosen --protocol, so only what differs needs to be given.
+The Monte Carlo engine's command in the scigan CLI: the Ising case study's register_commands
+calls register(data_app) to add it to `scigan data`. Every option defaults to defaults.yaml
+through the chosen --protocol, so only what differs needs to be given.
 """
 
 from __future__ import annotations
