@@ -64,6 +64,15 @@ def bundled_recipe(package: str, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML parser error in one line: what is wrong and where (PyYAML's own message spans
+    several lines, with the offending text)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f", line {mark.line + 1} column {mark.column + 1}" if mark else ""
+    what = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+    return " ".join(f"{what}{where}".split())
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping, with a clear error for a missing or malformed file."""
     path = Path(path)
@@ -73,7 +82,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(
-            f"config file {path} is not valid YAML: {exc}", "fix the YAML syntax"
+            f"config file {path} is not valid YAML ({yaml_problem(exc)})", "fix the YAML syntax"
         ) from None
     if data is None:
         return {}
@@ -115,7 +124,9 @@ def parse_override(text: str) -> dict[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {text!r}: value is not valid YAML ({exc})", "quote it") from None
+        raise ConfigError(
+            f"--set {text!r}: value is not valid YAML ({yaml_problem(exc)})", "quote it"
+        ) from None
     nested: dict[str, Any] = {}
     node = nested
     parts = key.strip().split(".")

@@ -12,7 +12,10 @@ Plus DIR/summary.csv and DIR/summary.json (per temperature: means, errors, tau_i
 values) and figures DIR/fig9_lattice_evolution.png, DIR/observables.png.
 
 Temperatures are simulated in fixed groups; a group is written as soon as it is done, and a
-re-run with the same parameters skips the written ones. Each temperature's chains are seeded
+re-run with the same parameters skips the written ones. Until every group is written the file
+is DIR/.ising.h5.partial, renamed to ising.h5 at the end: a process killed mid-write (HDF5
+files are not journaled) can damage only the partial file, which a re-run then checks and, if
+it is unreadable, starts anew; ising.h5 exists only complete. Each temperature's chains are seeded
 by (seed, temperature index, chain), so the data do not depend on grouping or resuming.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from scigan.core.errors import SciganError
 from scigan.montecarlo import exact, mc, observables
 
 GROUP_SIZE = 8  # temperatures simulated together, the unit of resuming
@@ -36,8 +41,18 @@ SUMMARY_FILES = ("summary.json", "summary.csv")
 FIGURE_FILES = ("fig9_lattice_evolution.png", "observables.png")
 
 
-class ParameterError(ValueError):
-    """A parameter a user can fix; the message names the problem and the fix."""
+class ParameterError(SciganError, ValueError):
+    """A parameter a user can fix: `problem` names it, `fix` says what to pass instead (the
+    CLI prints them as every scigan command's errors). Still a ValueError for callers that
+    catch that."""
+
+
+def _one_error(problems: list[tuple[str, str]]) -> ParameterError:
+    """Several (problem, fix) pairs as one error, each part joined with "; "."""
+    return ParameterError("; ".join(p for p, _ in problems), "; ".join(f for _, f in problems))
+
+
+EXAMPLE_TEMPERATURES = "--temperatures 0:4:0.1"
 
 
 def load_defaults() -> dict:
@@ -52,7 +67,8 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
             start, stop, step = (float(x) for x in text.split(":"))
             if step <= 0 or stop < start:
                 raise ParameterError(
-                    f"temperatures {text!r}: need start <= stop and step > 0, e.g. 0:4:0.1"
+                    f"temperatures {text!r}: need start <= stop and step > 0",
+                    f"give start:stop:step with stop included, e.g. {EXAMPLE_TEMPERATURES}",
                 )
             count = int(math.floor((stop - start) / step + 1e-9)) + 1
             values = start + step * np.arange(count)
@@ -62,13 +78,17 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
         if isinstance(error, ParameterError):
             raise
         raise ParameterError(
-            f"temperatures {text!r}: write start:stop:step (e.g. 0:4:0.1) or a comma list "
-            "(e.g. 1.0,2.269,3.0)"
+            f"temperatures {text!r} are neither start:stop:step nor a comma list of numbers",
+            f"write start:stop:step with stop included (e.g. {EXAMPLE_TEMPERATURES}) or a comma "
+            "list (e.g. --temperatures 1.0,2.269,3.0)",
         ) from None
     if values.size == 0:
-        raise ParameterError("no temperatures given; e.g. --temperatures 0:4:0.1")
+        raise ParameterError("no temperatures given", f"give some, e.g. {EXAMPLE_TEMPERATURES}")
     if np.any(values < 0) or not np.all(np.isfinite(values)):
-        raise ParameterError(f"temperatures {text!r}: must be finite and >= 0")
+        raise ParameterError(
+            f"temperatures {text!r}: must be finite and >= 0",
+            f"give temperatures >= 0, e.g. {EXAMPLE_TEMPERATURES}",
+        )
     return tuple(float(round(v, 10)) for v in values)
 
 
@@ -90,32 +110,54 @@ class Protocol:
     protocol: str
 
     def check(self) -> None:
-        problems = []
+        problems: list[tuple[str, str]] = []  # (problem, fix)
         if self.L < 2:
-            problems.append(f"L = {self.L}: the lattice needs L >= 2")
+            problems.append((f"L = {self.L}: the lattice needs L >= 2", "pass --L 2 or more"))
         if self.samples < 1:
-            problems.append(f"samples = {self.samples}: need at least 1 sample")
+            problems.append(
+                (f"samples = {self.samples}: need at least 1 sample", "pass --samples 1 or more")
+            )
         if self.algorithm not in mc.ALGORITHMS:
             problems.append(
-                f"unknown algorithm {self.algorithm!r}: choose one of " + ", ".join(mc.ALGORITHMS)
+                (
+                    f"unknown algorithm {self.algorithm!r}",
+                    "choose --algorithm " + " | ".join(mc.ALGORITHMS),
+                )
             )
         if self.start not in ("hot", "cold"):
-            problems.append(f"unknown start {self.start!r}: choose hot or cold")
+            problems.append((f"unknown start {self.start!r}", "choose --start hot | cold"))
         if self.chains < 1:
-            problems.append(f"chains = {self.chains}: need at least 1 chain")
+            problems.append(
+                (f"chains = {self.chains}: need at least 1 chain", "pass --chains 1 or more")
+            )
         if self.equilibration < 0:
-            problems.append(f"equilibration = {self.equilibration}: must be >= 0 sweeps")
+            problems.append(
+                (
+                    f"equilibration = {self.equilibration}: must be >= 0 sweeps",
+                    "pass --equilibration 0 or more",
+                )
+            )
         if self.interval < 1:
-            problems.append(f"interval = {self.interval}: must be >= 1 sweep")
+            problems.append(
+                (f"interval = {self.interval}: must be >= 1 sweep", "pass --interval 1 or more")
+            )
         if any(t < 0 for t in self.temperatures):
-            problems.append("temperatures must be >= 0")
+            problems.append(
+                (
+                    "temperatures must be >= 0",
+                    f"give temperatures >= 0, e.g. {EXAMPLE_TEMPERATURES}",
+                )
+            )
         if self.backend != "numba" and self.algorithm != "sublattice":
             problems.append(
-                f"the torch/{self.backend} path runs the sublattice algorithm only, "
-                f"not {self.algorithm!r}: use --algorithm sublattice or --device cpu"
+                (
+                    f"the torch/{self.backend} path runs the sublattice algorithm only, "
+                    f"not {self.algorithm!r}",
+                    "use --algorithm sublattice or --device cpu",
+                )
             )
         if problems:
-            raise ParameterError("; ".join(problems))
+            raise _one_error(problems)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -128,7 +170,8 @@ def make_protocol(protocol: str = "equilibrium", **overrides) -> Protocol:
     defaults = load_defaults()
     if protocol not in defaults["protocols"]:
         raise ParameterError(
-            f"unknown protocol {protocol!r}: choose one of " + ", ".join(defaults["protocols"])
+            f"unknown protocol {protocol!r}",
+            "choose --protocol " + " | ".join(defaults["protocols"]),
         )
     values = {
         "L": defaults["L"],
@@ -205,16 +248,50 @@ def different_parameters(path: Path, stored: str, protocol: Protocol) -> Paramet
     old, new = json.loads(stored), json.loads(protocol.as_json())
     differing = sorted(k for k in new if old.get(k) != new[k])
     return ParameterError(
-        f"{path} was written with different parameters ({', '.join(differing)}); "
+        f"{path} was written with different parameters ({', '.join(differing)})",
         "re-run with the same arguments to continue it, pass --overwrite to replace it, or "
-        "choose another --out"
+        "choose another --out",
     )
+
+
+def partial_file(path: Path) -> Path:
+    """Where the data set `path` is written until it is complete."""
+    return path.with_name(f".{path.name}.partial")
+
+
+def _reopen_partial(path: Path, protocol: Protocol):
+    """The partial data set at `path` to continue, or None (then removed) when it is damaged
+    or of other parameters. Temperatures whose lattices are not all +-1 count as not done."""
+    import h5py
+
+    try:
+        store = h5py.File(path, "a")
+    except OSError:  # damaged by a kill mid-write
+        path.unlink()
+        return None
+    try:
+        if store.attrs.get("parameters") != protocol.as_json():
+            raise OSError("other parameters")
+        done = store["done"][:]
+        for k in np.flatnonzero(done):
+            if not np.isin(store["spins"][k], (-1, 1)).all():
+                done[k] = False
+        store["done"][:] = done
+    except (OSError, KeyError, ValueError):
+        store.close()
+        path.unlink()
+        return None
+    return store
 
 
 def _open_store(path: Path, protocol: Protocol):
     import h5py
 
     n_t, L = len(protocol.temperatures), protocol.L
+    if path.name.endswith(".partial") and path.exists():
+        store = _reopen_partial(path, protocol)
+        if store is not None:
+            return store
     if path.exists():
         store = h5py.File(path, "a")
         stored = store.attrs.get("parameters")
@@ -257,7 +334,9 @@ def generate(
     n_t = len(protocol.temperatures)
     groups = [list(range(i, min(i + GROUP_SIZE, n_t))) for i in range(0, n_t, GROUP_SIZE)]
     simulated = []
-    with _open_store(path, protocol) as store:
+    # an existing ising.h5 (of these parameters: the CLI checks) is continued in place
+    work = path if path.exists() else partial_file(path)
+    with _open_store(work, protocol) as store:
         done = store["done"][:]
         pending = [g for g in groups if not done[g].all()]
         steps = -(-protocol.samples // protocol.chains)
@@ -282,6 +361,9 @@ def generate(
         correlations = [
             observables.correlation_function(store["spins"][k, :1000]) for k in range(n_t)
         ]
+    if work != path:
+        _fsync(work)
+        work.replace(path)
     rows = summary_rows(protocol, energy, magnetization, correlations)
     write_summary(rows, out_dir)
     if figures:
@@ -291,6 +373,14 @@ def generate(
         figs.lattice_evolution(protocol.seed, evolution, L=protocol.L)
         figs.observables_vs_temperature(rows, protocol.L, observables_png)
     return {"path": path, "simulated": simulated, "summary": rows}
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def summary_rows(protocol: Protocol, energy, magnetization, correlations=None) -> list[dict]:

@@ -78,32 +78,149 @@ def test_rerun_continues_and_reproduces_an_interrupted_run(app, tmp_path):
     assert "0 temperatures simulated now" in invoke(app, *args).output
 
 
-def test_refuses_to_continue_with_different_arguments(app, tmp_path):
+def _interrupted_after_first_group(monkeypatch):
+    """simulate_temperatures that dies (as a killed process would) on the second group."""
+    real, calls = dataset.simulate_temperatures, []
+
+    def dying(protocol, indices, progress=None):
+        calls.append(list(indices))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(protocol, indices, progress)
+
+    monkeypatch.setattr(dataset, "simulate_temperatures", dying)
+    monkeypatch.setattr(dataset, "GROUP_SIZE", 1)
+
+
+def test_the_data_set_appears_only_complete_and_a_partial_one_is_continued(tmp_path, monkeypatch):
+    protocol = dataset.make_protocol(
+        "equilibrium", L=4, temperatures="1.0,2.0,2.5", samples=32, chains=8,
+        equilibration=10, backend="numba",
+    )  # fmt: skip
+    straight = dataset.generate(protocol, tmp_path / "straight", False, figures=False)
+    with h5py.File(straight["path"]) as store:
+        complete = store["spins"][:]
+    with monkeypatch.context() as patch:
+        _interrupted_after_first_group(patch)
+        with pytest.raises(KeyboardInterrupt):
+            dataset.generate(protocol, tmp_path / "cut", False, figures=False)
+    assert not (tmp_path / "cut" / "ising.h5").exists()
+    with h5py.File(tmp_path / "cut" / ".ising.h5.partial") as store:
+        assert store["done"][:].tolist() == [True, False, False]
+    monkeypatch.setattr(dataset, "GROUP_SIZE", 1)
+    result = dataset.generate(protocol, tmp_path / "cut", False, figures=False)
+    assert result["simulated"] == [1, 2]
+    assert sorted(p.name for p in (tmp_path / "cut").iterdir()) == [
+        "ising.h5", "summary.csv", "summary.json",
+    ]  # fmt: skip
+    with h5py.File(result["path"]) as store:
+        np.testing.assert_array_equal(store["spins"][:], complete)
+
+
+@pytest.mark.parametrize("damage", ["unreadable", "torn_lattices"])
+def test_a_damaged_partial_data_set_is_redone(tmp_path, monkeypatch, damage):
+    monkeypatch.setattr(dataset, "GROUP_SIZE", 1)
+    protocol = dataset.make_protocol(
+        "equilibrium", L=4, temperatures="1.0,2.5", samples=32, chains=8, equilibration=10,
+        backend="numba",
+    )  # fmt: skip
+    straight = dataset.generate(protocol, tmp_path / "straight", False, figures=False)
+    partial = tmp_path / "cut" / ".ising.h5.partial"
+    partial.parent.mkdir()
+    if damage == "unreadable":  # a kill while HDF5 wrote its metadata
+        partial.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(200))
+        redone = [0, 1]
+    else:  # a kill while a group's lattices were written after its flag
+        partial.write_bytes(straight["path"].read_bytes())
+        with h5py.File(partial, "a") as store:
+            store["spins"][1, 5] = 0
+        redone = [1]
+    result = dataset.generate(protocol, tmp_path / "cut", False, figures=False)
+    assert result["simulated"] == redone
+    with h5py.File(result["path"]) as a, h5py.File(straight["path"]) as b:
+        np.testing.assert_array_equal(a["spins"][:], b["spins"][:])
+    assert not partial.exists()
+
+
+def test_refuses_to_continue_with_different_arguments(app, tmp_path, capsys):
     assert invoke(app, *SMALL, "--out", str(tmp_path), "--no-figures").exit_code == 0
-    result = invoke(app, *SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures")
-    assert result.exit_code == 2
-    assert "seed" in result.output and "--out" in result.output
+    code, out, err = _scigan(capsys, *SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures")
+    assert (code, out) == (2, "")
+    assert "(seed)" in err and "--out" in err
+
+
+TEMPERATURES_FIX = "give temperatures >= 0, e.g. --temperatures 0:4:0.1"
 
 
 @pytest.mark.parametrize(
-    "args,problem",
+    ("args", "problem", "fix"),
     [
-        (["--L", "1"], "L >= 2"),
-        (["--temperatures", "-1,2"], ">= 0"),
-        (["--temperatures", "a:b"], "start:stop:step"),
-        (["--samples", "0"], "at least 1 sample"),
-        (["--algorithm", "glauber"], "unknown algorithm"),
-        (["--start", "warm"], "hot or cold"),
-        (["--protocol", "fast"], "unknown protocol"),
-        (["--device", "tpu"], "unknown device"),
+        (["--L", "1"], "L = 1: the lattice needs L >= 2", "pass --L 2 or more"),
+        (["--temperatures", "-1,2"], "temperatures '-1,2': must be finite and >= 0",
+         TEMPERATURES_FIX),
+        (["--temperatures", "a:b"],
+         "temperatures 'a:b' are neither start:stop:step nor a comma list of numbers",
+         "write start:stop:step with stop included (e.g. --temperatures 0:4:0.1) or a comma "
+         "list (e.g. --temperatures 1.0,2.269,3.0)"),
+        (["--temperatures", "3:1:0.5"], "temperatures '3:1:0.5': need start <= stop and step > 0",
+         "give start:stop:step with stop included, e.g. --temperatures 0:4:0.1"),
+        (["--temperatures", ","], "no temperatures given",
+         "give some, e.g. --temperatures 0:4:0.1"),
+        (["--samples", "0"], "samples = 0: need at least 1 sample", "pass --samples 1 or more"),
+        (["--samples", "-3"], "samples = -3: need at least 1 sample", "pass --samples 1 or more"),
+        (["--algorithm", "glauber"], "unknown algorithm 'glauber'",
+         "choose --algorithm metropolis | sublattice | wolff"),
+        (["--start", "warm"], "unknown start 'warm'", "choose --start hot | cold"),
+        (["--protocol", "fast"], "unknown protocol 'fast'",
+         "choose --protocol equilibrium | thesis"),
+        (["--device", "tpu"], "unknown device 'tpu'", "choose --device auto | cpu | cuda"),
+        (["--L", "1", "--chains", "0"],
+         "L = 1: the lattice needs L >= 2; chains = 0: need at least 1 chain",
+         "pass --L 2 or more; pass --chains 1 or more"),
     ],
-)
-def test_user_errors_are_one_line_and_exit_2(app, tmp_path, args, problem):
-    result = invoke(app, *SMALL, *args, "--out", str(tmp_path))
-    assert result.exit_code == 2
-    assert problem in result.output
-    assert "Traceback" not in result.output
+)  # fmt: skip
+def test_user_errors_are_error_and_fix_lines_and_exit_2(tmp_path, capsys, args, problem, fix):
+    code, out, err = _scigan(capsys, *SMALL, *args, "--out", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == f"error: {problem}\n  fix: {fix}\n"
     assert not (tmp_path / "ising.h5").exists()
+
+
+def test_parameter_errors_are_scigan_errors_and_value_errors():
+    from scigan.core.errors import SciganError
+
+    with pytest.raises(dataset.ParameterError) as exc:
+        dataset.make_protocol(samples=0)
+    assert isinstance(exc.value, SciganError) and isinstance(exc.value, ValueError)
+    assert (exc.value.problem, exc.value.fix) == (
+        "samples = 0: need at least 1 sample",
+        "pass --samples 1 or more",
+    )
+
+
+def test_out_that_is_a_file_is_an_error_and_fix(tmp_path, capsys):
+    f = tmp_path / "ising.h5"
+    f.write_text("mine")
+    code, out, err = _scigan(capsys, *SMALL, "--out", str(f))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --out {f} is a file, not a folder\n"
+        "  fix: give a folder (new or existing) to --out\n"
+    )
+    assert f.read_text() == "mine"
+
+
+def test_an_unwritable_out_is_an_error_and_fix(tmp_path, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(dataset, "generate", refuse)
+    code, out, err = _scigan(capsys, *SMALL, "--out", str(tmp_path), "--no-figures")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: cannot write the data set in {tmp_path}: Permission denied\n"
+        "  fix: choose another --out (a folder you can write to, on a disk with room)\n"
+    )
 
 
 def test_thesis_protocol_runs_random_site_metropolis_from_a_random_start(tmp_path):
@@ -162,9 +279,9 @@ def test_other_parameters_are_replaced_only_with_overwrite(tmp_path, capsys):
     code, out, err = _scigan(capsys, *SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures")
     assert (code, out) == (2, "")
     assert err == (
-        f"Error: {tmp_path / 'ising.h5'} was written with different parameters (seed); re-run "
-        "with the same arguments to continue it, pass --overwrite to replace it, or choose "
-        "another --out\n"
+        f"error: {tmp_path / 'ising.h5'} was written with different parameters (seed)\n"
+        "  fix: re-run with the same arguments to continue it, pass --overwrite to replace it, "
+        "or choose another --out\n"
     )
     assert _files(tmp_path) == before
     args = [*SMALL, "--seed", "1", "--out", str(tmp_path), "--no-figures", "--overwrite"]
