@@ -81,9 +81,13 @@ def _case_of_run(run_dir: Path):
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="a trained run directory")],
     n: Annotated[int, typer.Option("-n", min=1, help="number of samples")] = 1000,
-    out: Annotated[Path, typer.Option(help="output file, e.g. samples.fasta")] = Path(
-        "samples.fasta"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="output file (default: the case study's, in the current folder: samples.fasta "
+            "for dna, samples.npy for blobs, samples.npz for ising)"
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="noise seed (default: from the run)")] = None,
     overwrite: Annotated[
         bool, typer.Option(help="replace existing output files (never a run's own files)")
@@ -92,7 +96,9 @@ def sample(
     """Draw samples from a trained generator."""
     from scigan.core import workflow
 
-    typer.echo(workflow.sample(_case_of_run(run_dir), run_dir, n, out, seed, overwrite))
+    study = _case_of_run(run_dir)
+    out = Path(study.sample_file) if out is None else out
+    typer.echo(workflow.sample(study, run_dir, n, out, seed, overwrite))
 
 
 @app.command()

@@ -349,6 +349,60 @@ def test_a_corrupt_run_json_is_named_with_the_fix(dna_run, capsys, content, prob
     assert err == _error(f"run file {file} {problem}", RUN_FILE_FIX.format(file=file))
 
 
+@pytest.mark.parametrize("command", ["sample", "evaluate", "resume"])
+def test_a_run_json_without_its_data_record_is_named_with_the_fix(
+    dna_run, genome_windows, tmp_path, capsys, command
+):
+    import json
+
+    file = dna_run / "run.json"
+    info = json.loads(file.read_text())
+    del info["data"]  # a hand edit
+    file.write_text(json.dumps(info))
+    before = _files(dna_run)
+    args = {
+        "sample": ["sample", str(dna_run), "--out", str(tmp_path / "s.fasta")],
+        "evaluate": ["evaluate", str(dna_run), "--no-progress"],
+        "resume": _train_args(genome_windows, dna_run),
+    }[command]
+    code, out, err = _run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err == _error(
+        f'run file {file} records no data set (no "data" key)', RUN_FILE_FIX.format(file=file)
+    )
+    assert _files(dna_run) == before  # .lock included: refused before the run is held
+    assert not (tmp_path / "s.fasta").exists()
+
+
+@pytest.mark.parametrize("inside", ["samples", "samples/new", "checkpoints", "figures/a/b", "mine"])
+def test_train_refuses_a_run_dir_inside_another_run(dna_run, genome_windows, capsys, inside):
+    before = _files(dna_run)
+    folder = dna_run / inside
+    existed = folder.exists()
+    code, out, err = _run(capsys, *_train_args(genome_windows, folder))
+    assert (code, out) == (2, "")
+    assert err == _error(
+        f"{folder} is inside the scigan run {dna_run} (at {inside}); a run directory cannot be "
+        "made inside another",
+        f"choose a --run-dir outside {dna_run}, e.g. next to it: {dna_run.parent / 'NAME'}",
+    )
+    assert _files(dna_run) == before and folder.exists() == existed
+
+
+def test_sample_without_out_writes_the_case_studys_file(dna_run, tmp_path, capsys, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, out, _ = _run(capsys, "sample", str(dna_run), "-n", "3")
+    assert code == 0 and out.startswith("samples.fasta: 3 sequences of 60 nt")
+    assert sorted(p.name for p in here.iterdir()) == ["samples.fasta"]
+    assert (here / "samples.fasta").read_text().count(">") == 3
+    code, _, err = _run(capsys, "sample", str(dna_run), "-n", "3")  # the default is checked too
+    assert code == 2 and err == _error(
+        "samples.fasta exists", "pass --overwrite to replace it, or choose another --out"
+    )
+
+
 FIXES = {
     "dna": "make one with `scigan data dna --out DIR` and pass --data DIR/windows.h5 (a file "
     "made by `scigan data blobs` or `scigan data ising` is for that case study)",

@@ -42,6 +42,7 @@ class BlobsCaseStudy(CaseStudy):
     # it logs and how it is evaluated.
     may_differ = frozenset({"device", "num_threads", "train.epochs"})
     resumable_sections = ("log", "evaluate")
+    sample_file = "samples.npy"  # `scigan sample` writes a .npy array (and a .png grid)
 
     def default_data(self, config: BlobsConfig) -> Path:
         return default_data_path(config.data.n_train, config.data.n_heldout)

@@ -69,7 +69,12 @@ class Evaluation:
 
 
 class CaseStudy(ABC):
-    """Subclass, set the class attributes, implement the abstract methods."""
+    """Subclass, set the class attributes, implement the abstract methods.
+
+    Optional class attributes (with their defaults): `may_differ`, `resumable_sections`,
+    `metrics_per`, and `sample_file`, the file `scigan sample RUN` writes when no --out is
+    given (default "samples"; give it the suffix of the format `save_samples` writes, e.g.
+    "samples.fasta", "samples.npy")."""
 
     #: the name users type: `scigan train NAME`; the entry point must have the same name
     name: ClassVar[str]
@@ -84,6 +89,9 @@ class CaseStudy(ABC):
     #: the metrics.json key of a list of per-condition entries holding the sets (Ising: one
     #: entry per temperature); None: the sets are at the top level (docs/metrics.md)
     metrics_per: ClassVar[str | None] = None
+    #: what `scigan sample RUN` writes without --out (in the current folder); its suffix names
+    #: the format `save_samples` writes
+    sample_file: ClassVar[str] = "samples"
 
     # --- config -------------------------------------------------------------------------
     def defaults_path(self) -> Path:

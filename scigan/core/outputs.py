@@ -6,6 +6,9 @@
   `scigan evaluate` write them, through the run directory itself.
 - An existing file is replaced only when the user says so (`--overwrite`).
 - A folder where a file is wanted, or a file where a folder is wanted, is an error.
+- A run directory is never made inside another one (in its samples/, checkpoints/ or any
+  folder below it): `scigan train` refuses such a --run-dir, naming the enclosing run
+  (scigan.core.rundir.RunDir.check_usable).
 
 Every command that writes (sample, data, train) checks its paths here, so the rules are the
 same everywhere.
@@ -47,6 +50,18 @@ def owning_run(path: Path) -> tuple[Path, Path] | None:
                 inside = candidate.relative_to(folder)
                 if inside.parts and inside.parts[0] in RUN_FILES | RUN_FOLDERS:
                     return folder, inside
+    return None
+
+
+def enclosing_run(path: Path) -> tuple[Path, Path] | None:
+    """(run directory, the path inside it) when `path` lies anywhere inside a scigan run
+    directory (a folder above it holds config.yaml and run.json), else None; the nearest such
+    folder. As in owning_run, the path as given and the one its links lead to are checked."""
+    given = Path(path)
+    for candidate in dict.fromkeys((Path(os.path.abspath(given)), given.resolve())):
+        for folder in candidate.parents:
+            if is_run_directory(folder):
+                return folder, candidate.relative_to(folder)
     return None
 
 

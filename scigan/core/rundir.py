@@ -30,7 +30,8 @@ import yaml
 
 from scigan.core.checkpoint import atomic_write_json, atomic_write_text
 from scigan.core.config import differences, dump_yaml, fill_missing
-from scigan.core.errors import ConfigError, InputError
+from scigan.core.errors import ConfigError, InputError, OutputError
+from scigan.core.outputs import enclosing_run
 
 
 def _kind(value: Any) -> str:
@@ -121,6 +122,21 @@ class RunDir:
         return saved if defaults is None else fill_missing(saved, defaults)
 
     def read_info(self) -> dict[str, Any]:
+        """run.json as a dict; a clear error (broken_file) when it is not JSON, not an object,
+        or lacks the record of the run's data (`data`, an object), which resuming, sampling
+        and evaluating read."""
+        info = self._read_info_object()
+        if "data" not in info:
+            raise self.broken_file(self.info_file, 'records no data set (no "data" key)')
+        if not isinstance(info["data"], dict):
+            raise self.broken_file(
+                self.info_file,
+                f'has a "data" entry that is not a JSON object (it holds {_kind(info["data"])})',
+            )
+        return info
+
+    def _read_info_object(self) -> dict[str, Any]:
+        """run.json's JSON object, whatever keys it holds."""
         if not self.info_file.is_file():
             raise InputError(
                 f"{self.path} is not a scigan run directory (no run.json)",
@@ -151,7 +167,7 @@ class RunDir:
 
     def case_study_name(self) -> str:
         """The name of the case study that made the run (run.json's `case_study`)."""
-        name = self.read_info().get("case_study")
+        name = self._read_info_object().get("case_study")
         if not isinstance(name, str):
             raise self.broken_file(self.info_file, 'names no case study (no "case_study" key)')
         return name
@@ -169,10 +185,20 @@ class RunDir:
         return self.path / ".lock"
 
     def check_usable(self) -> None:
-        """A clear error unless the path is a run directory, an empty folder or free."""
+        """A clear error unless the path is a run directory, an empty folder or free, and lies
+        outside every other run directory (a run inside another's samples/ or checkpoints/
+        would mix two runs' files)."""
         if self.path.exists() and not self.path.is_dir():
             raise InputError(
                 f"{self.path} is a file, not a run directory", "choose another --run-dir"
+            )
+        outer = enclosing_run(self.path)
+        if outer is not None:
+            run, inside = outer
+            raise OutputError(
+                f"{self.path} is inside the scigan run {run} (at {inside}); a run directory "
+                "cannot be made inside another",
+                f"choose a --run-dir outside {run}, e.g. next to it: {run.parent / 'NAME'}",
             )
         if self.path.is_dir() and not self.exists():
             if any(p.name != ".lock" for p in self.path.iterdir()):

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from scigan.core.casestudy import CaseStudy, TrainedRun
+from scigan.core.casestudy import CaseStudy, TrainedRun, TrainingUnit
 from scigan.core.config import flatten, read_yaml, validate
 from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import ConfigError, InputError
@@ -88,13 +88,15 @@ def train(
 ) -> TrainOutcome:
     """Train (or resume) a run of `case` with the resolved `config`. The run directory is held
     exclusively while it trains; resuming on changed data needs `allow_data_change`."""
+    run = RunDir(Path(run_dir))
+    run.check_usable()  # before the data is loaded (again under the lock)
     cfg = validated_config(case, config)
     device = resolve_device(cfg.device)
     threads = set_threads(cfg.num_threads)
     data = case.load_data(cfg)
-    run = RunDir(Path(run_dir))
-    if run.exists():  # a resume: the saved config must still be one this case study reads
+    if run.exists():  # a resume: the saved config must still be one this case study reads,
         read_run_config(case, run)
+        run.read_info()  # and run.json one that records the run's data
     record = case.data_record(data)
     info = run_info(case.name, record.pop("data"), **record)
     may_differ = resumable_keys(config, case.may_differ, case.resumable_sections)
@@ -108,9 +110,8 @@ def train(
             seed_global_generators([cfg.seed, index])
             if progress and unit.label:
                 print(unit.label, file=sys.stderr, flush=True)
-            where = run if unit.subdir is None else RunDir(run.path / unit.subdir)
             settings = replace(unit.settings, progress=progress)
-            result = run_training(unit.build_task(), where, settings, max_steps)
+            result = run_training(unit.build_task(), _unit_run(run, unit), settings, max_steps)
             done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
             parts.append(done if unit.name is None else f"{unit.name}: {done}")
             steps.append((result.step, unit.settings.steps, result.resumed_from))
@@ -121,17 +122,41 @@ def train(
     step, total, resumed_from = min(steps) if steps else (0, 0, 0)
     if len(units) == 1 and units[0].subdir is None:
         how = f"resumed from step {resumed_from}" if resuming else "new run"
-        where = f"losses in {run.log_file}, checkpoint {run.checkpoint_file}"
+        files = f"losses in {run.log_file}, checkpoint {run.checkpoint_file}"
     else:
         how = "resumed" if resuming else "new run"
-        subdirs = sorted({Path(u.subdir).parent for u in units if u.subdir is not None})
-        where = "losses in " + ", ".join(f"{run.path / s}/*/log.jsonl" for s in subdirs)
+        files = _losses_in(run, units)
     state = describe_stop(interrupted, step, total)
     summary = (
         f"{run.path}: {'; '.join(parts)} ({how}; {state}) on {device} with {threads} "
-        f"thread(s); {where}{suffix}"
+        f"thread(s); {files}{suffix}"
     )
     return TrainOutcome(summary, interrupted)
+
+
+def _unit_run(run: RunDir, unit: TrainingUnit) -> RunDir:
+    """Where a training unit trains: the run itself, or its sub-run (`unit.subdir`)."""
+    return run if unit.subdir is None else RunDir(run.path / unit.subdir)
+
+
+def _losses_in(run: RunDir, units: list[TrainingUnit]) -> str:
+    """The summary's account of where several units' losses are: the log files that exist
+    (a unit not reached, e.g. after an interruption, has none), sub-runs side by side in one
+    folder as FOLDER/*/log.jsonl (Ising's groups/*/log.jsonl), any other file by its path."""
+    logs = [f for f in dict.fromkeys(_unit_run(run, u).log_file for u in units) if f.is_file()]
+    if not logs:
+        return "no losses logged yet"
+    by_folder: dict[Path, list[Path]] = {}
+    for log in logs:
+        by_folder.setdefault(log.parent.parent, []).append(log)
+    named = []
+    for log in logs:
+        siblings = by_folder[log.parent.parent]
+        if log.parent == run.path or len(siblings) == 1:
+            named.append(str(log))
+        elif log == siblings[0]:
+            named.append(f"{log.parent.parent}/*/log.jsonl")
+    return "losses in " + ", ".join(named)
 
 
 def read_run_config(case: CaseStudy, run: RunDir) -> Any:

@@ -26,6 +26,7 @@ class DnaCaseStudy(CaseStudy):
     package = "scigan.dna"
     # Keys that may change when a run is resumed: where and how fast it runs, how long.
     may_differ = frozenset({"device", "num_threads", "train.steps"})
+    sample_file = "samples.fasta"  # `scigan sample` writes FASTA
 
     def default_data(self, config: DnaConfig) -> Path:
         """The bundled genome's data set with default windowing, built on first use."""

@@ -41,6 +41,7 @@ class IsingCaseStudy(CaseStudy):
         {"device", "num_threads", "train.steps", "train.epochs", "train.generator_average"}
     )
     metrics_per = "per_temperature"
+    sample_file = "samples.npz"  # `scigan sample` writes NumPy .npz arrays
 
     def default_data(self, config: IsingGanConfig) -> Path:
         """The default Monte Carlo data set (`scigan data ising` defaults), built on first use."""

@@ -68,9 +68,12 @@ def register(data_app: typer.Typer) -> None:
 
         Re-running with the same arguments continues an interrupted run.
         """
+        from scigan.core.errors import OutputError
         from scigan.core.outputs import check_output_folder
         from scigan.montecarlo import dataset
 
+        # A bad parameter raises dataset.ParameterError, a SciganError: the scigan CLI prints
+        # its problem and fix and exits with code 2, as for every command.
         check_output_folder(out)
         try:
             backend = _backend(device, algorithm, protocol)
@@ -90,9 +93,11 @@ def register(data_app: typer.Typer) -> None:
             )
             _check_outputs(chosen, out, figures, overwrite)
             result = dataset.generate(chosen, out, show_progress=progress, figures=figures)
-        except (dataset.ParameterError, OSError) as error:
-            typer.echo(f"Error: {error}", err=True)
-            raise typer.Exit(code=2) from None
+        except OSError as error:  # e.g. a folder the user may not write
+            raise OutputError(
+                f"cannot write the data set in {out}: {error.strerror or error}",
+                "choose another --out (a folder you can write to, on a disk with room)",
+            ) from None
         written = "summary.csv and figures" if figures else "summary.csv"
         typer.echo(
             f"wrote {result['path']} ({len(result['simulated'])} temperatures simulated "
@@ -128,7 +133,9 @@ def _backend(device: str, algorithm: str | None, protocol: str) -> str:
     from scigan.montecarlo import dataset
 
     if device not in ("auto", "cpu", "cuda"):
-        raise dataset.ParameterError(f"unknown device {device!r}: choose auto, cpu or cuda")
+        raise dataset.ParameterError(
+            f"unknown device {device!r}", "choose --device auto | cpu | cuda"
+        )
     if device == "cpu":
         return "numba"
     import torch
@@ -137,5 +144,7 @@ def _backend(device: str, algorithm: str | None, protocol: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() and chosen == "sublattice" else "numba"
     if not torch.cuda.is_available():
-        raise dataset.ParameterError("--device cuda: torch sees no GPU; use --device cpu")
+        raise dataset.ParameterError(
+            "--device cuda: torch sees no GPU", "use --device cpu (or auto: CUDA when present)"
+        )
     return "cuda"

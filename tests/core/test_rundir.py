@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from scigan.core.errors import ConfigError, InputError
+from scigan.core.errors import ConfigError, InputError, OutputError
 from scigan.core.rundir import RunDir
 
 CONFIG = {"seed": 0, "train": {"steps": 3}}
@@ -86,3 +86,76 @@ def test_resuming_on_changed_data_is_refused_unless_allowed(tmp_path):
     assert change["before"] == {"sha256": "aaa", "n_train": 5, "window": [1, 2]}
     assert change["after"] == changed["data"]
     assert run.start(CONFIG, changed)  # the new data is now the run's
+
+
+RUN_FILE_FIX = (
+    "restore {file} as `scigan train` wrote it (e.g. from a backup), or start a new run with "
+    "another --run-dir"
+)
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda info: info.pop("data"), 'records no data set (no "data" key)'),
+        (lambda info: info.update(data=None), 'has a "data" entry that is not a JSON object '
+         "(it holds nothing)"),
+        (lambda info: info.update(data=[1]), 'has a "data" entry that is not a JSON object '
+         "(it holds a list)"),
+    ],
+    ids=["no-data", "null", "list"],
+)  # fmt: skip
+def test_a_run_json_without_its_data_record_is_a_broken_run_file(tmp_path, edit, problem):
+    run = RunDir(tmp_path / "run")
+    run.start(CONFIG, {"case_study": "toy", "data": {"sha256": "a"}})
+    info = json.loads(run.info_file.read_text())
+    edit(info)
+    run.info_file.write_text(json.dumps(info))
+    for read in (run.read_info, lambda: run.start(CONFIG, {"data": {"sha256": "a"}})):
+        with pytest.raises(InputError) as exc:
+            read()
+        assert exc.value.problem == f"run file {run.info_file} {problem}"
+        assert exc.value.fix == RUN_FILE_FIX.format(file=run.info_file)
+    assert run.case_study_name() == "toy"  # still named: the error names the run.json problem
+
+
+def _a_run(folder) -> RunDir:
+    run = RunDir(folder)
+    run.start(CONFIG, {"case_study": "toy", "data": {}})
+    (run.samples_dir / "step_1.txt").parent.mkdir()
+    (run.samples_dir / "step_1.txt").write_text("x")
+    return run
+
+
+@pytest.mark.parametrize(
+    "inside", ["samples", "samples/new", "checkpoints", "checkpoints/a/b", "notes", "groups/00"]
+)
+def test_a_run_directory_inside_another_run_is_refused_naming_it(tmp_path, inside):
+    outer = _a_run(tmp_path / "outer")
+    before = sorted(p for p in outer.path.rglob("*"))
+    inner = RunDir(outer.path / inside)
+    for attempt in (inner.check_usable, inner.lock().__enter__, lambda: inner.start(CONFIG, {})):
+        with pytest.raises(OutputError) as exc:
+            attempt()
+        assert exc.value.problem == (
+            f"{inner.path} is inside the scigan run {outer.path} (at {inside}); a run directory "
+            "cannot be made inside another"
+        )
+        assert exc.value.fix == (
+            f"choose a --run-dir outside {outer.path}, e.g. next to it: {tmp_path / 'NAME'}"
+        )
+    assert sorted(p for p in outer.path.rglob("*")) == before  # nothing made or written
+
+
+def test_a_link_into_a_run_and_a_folder_beside_it(tmp_path):
+    outer = _a_run(tmp_path / "outer")
+    (tmp_path / "link").symlink_to(outer.samples_dir, target_is_directory=True)
+    with pytest.raises(OutputError) as exc:
+        RunDir(tmp_path / "link" / "run").check_usable()
+    assert exc.value.problem.startswith(
+        f"{tmp_path / 'link' / 'run'} is inside the scigan run {outer.path} (at samples/run)"
+    )
+    beside = RunDir(tmp_path / "beside")
+    with beside.lock():
+        assert beside.start(CONFIG, {"data": {}}) is False
+    outer.check_usable()  # the run itself is usable (resumed)

@@ -27,6 +27,24 @@ def test_train_and_evaluate_from_the_command_line(small_ising, tmp_path: Path, c
     assert code == 0 and "metrics.json" in out
 
 
+def test_sample_without_out_writes_samples_npz(small_ising, tmp_path: Path, capsys, monkeypatch):
+    import numpy as np
+
+    run = str(tmp_path / "run")
+    args = ["--data", str(small_ising), "--run-dir", run, "--no-progress"]
+    sets = ["--set", "train.batch_size=8", "--set", "num_threads=1", "--set", "train.steps=1"]
+    assert _run(capsys, "train", "ising", *args, *sets)[0] == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, out, _ = _run(capsys, "sample", run, "-n", "4")
+    assert code == 0 and out.startswith("samples.npz: 4 lattices")
+    assert sorted(p.name for p in here.iterdir()) == ["samples.npz"]
+    with np.load(here / "samples.npz") as saved:
+        assert saved["spins"].shape == (3, 4, 4, 4)
+        assert saved["temperatures"].tolist() == [1.0, 2.0, 3.0]
+
+
 def test_user_errors(small_ising, tmp_path: Path, capsys):
     missing = str(tmp_path / "none.h5")
     code, _, err = _run(capsys, "train", "ising", "--data", missing, "--run-dir", str(tmp_path))

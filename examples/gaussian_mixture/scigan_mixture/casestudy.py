@@ -124,6 +124,7 @@ class MixtureCaseStudy(CaseStudy):
     config_model = MixtureConfig
     package = "scigan_mixture"
     may_differ = frozenset({"device", "num_threads", "train.steps"})
+    sample_file = "samples.txt"  # `scigan sample` writes one number a line (numpy.savetxt)
 
     def default_data(self, cfg: MixtureConfig) -> Path:
         path = Path("data") / "mixture" / "mixture.npz"
