@@ -14,17 +14,7 @@ from scigan.core.errors import SciganError, TrainingAborted, TrainingDiverged
 # Exit codes (also in `scigan train --help` and docs/runs.md).
 EXIT_ERROR, EXIT_INTERRUPTED, EXIT_DIVERGED, EXIT_ABORTED = 2, 3, 4, 130
 
-app = typer.Typer(
-    help="Train, sample and evaluate GANs on scientific data.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-data_app = typer.Typer(help="Build a case study's data set.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
 
-
-@app.command()
 def train(
     case: Annotated[str, typer.Argument(help="case study, e.g. dna")],
     data: Annotated[Path | None, typer.Option(help="data file (default: built-in data)")] = None,
@@ -77,7 +67,6 @@ def _case_of_run(run_dir: Path):
     return load_case_study(RunDir(run_dir).case_study_name())
 
 
-@app.command()
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="a trained run directory")],
     n: Annotated[int, typer.Option("-n", min=1, help="number of samples")] = 1000,
@@ -101,7 +90,6 @@ def sample(
     typer.echo(workflow.sample(study, run_dir, n, out, seed, overwrite))
 
 
-@app.command()
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="a trained run directory")],
     n: Annotated[int | None, typer.Option("-n", min=1, help="samples to evaluate")] = None,
@@ -113,28 +101,57 @@ def evaluate(
     typer.echo(workflow.evaluate(_case_of_run(run_dir), run_dir, n, progress))
 
 
-def _register_case_commands() -> None:
-    """Each case study's own commands (e.g. `scigan data dna`); a plug-in that fails to load
-    is reported and skipped, so the others stay usable."""
+def build_app() -> typer.Typer:
+    """The command tree, built anew for each call of main (nothing kept between calls): the
+    core's commands, and each case study's own (e.g. `scigan data dna`). A plug-in that fails
+    to load is reported and skipped, so that the others stay usable."""
     from scigan.core.registry import all_case_studies
 
+    app = typer.Typer(
+        help="Train, sample and evaluate GANs on scientific data.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for command in (train, sample, evaluate):
+        app.command()(command)
+    data_app = typer.Typer(help="Build a case study's data set.", no_args_is_help=True)
+    app.add_typer(data_app, name="data")
     studies, failed = all_case_studies()
     for study in studies:
         study.register_commands(data_app)
     for exc in failed:
         typer.echo(f"warning: {exc.problem}", err=True)
+    return app
+
+
+def _error(problem: str, fix: str | None) -> None:
+    # one line each, whatever a message quotes (a parser's multi-line error, a file name)
+    typer.echo(f"error: {' '.join(str(problem).split())}", err=True)
+    if fix:
+        typer.echo(f"  fix: {' '.join(str(fix).split())}", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        _register_case_commands()
-        # Standalone mode: usage errors are printed by the parser and exit with code 2.
-        app(args=argv, prog_name="scigan")
+        app = build_app()
+        # Not standalone: the parser's usage errors come here, to be printed as every other
+        # error is; an explicit exit (typer.Exit) comes back as its code.
+        code = app(args=argv, prog_name="scigan", standalone_mode=False)
     except SciganError as exc:
-        typer.echo(f"error: {exc.problem}", err=True)
-        if exc.fix:
-            typer.echo(f"  fix: {exc.fix}", err=True)
+        _error(exc.problem, exc.fix)
         sys.exit(EXIT_DIVERGED if isinstance(exc, TrainingDiverged) else EXIT_ERROR)
+    except typer.TyperException as exc:  # click's ClickException: a usage error
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `scigan` alone, `scigan data`
+            exc.show()
+            sys.exit(exc.exit_code)
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "scigan"
+        _error(exc.format_message(), f"see `{command} --help`")
+        sys.exit(EXIT_ERROR)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
     except TrainingAborted as exc:
         typer.echo(
             f"aborted by a second {exc.signal_name}: stopped without saving; the run keeps its "
@@ -142,3 +159,4 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(EXIT_ABORTED)
+    sys.exit(code or 0)  # as a standalone click app does: callers see one SystemExit

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from scigan.core.checkpoint import atomic_write_json, atomic_write_text
-from scigan.core.config import differences, dump_yaml, fill_missing
+from scigan.core.config import differences, dump_yaml, fill_missing, yaml_problem
 from scigan.core.errors import ConfigError, InputError, OutputError
 from scigan.core.outputs import enclosing_run
 
@@ -108,10 +108,8 @@ class RunDir:
         try:
             saved = yaml.safe_load(self.config_file.read_text())
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f", line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise self.broken_file(self.config_file, f"is not valid YAML ({what}{where})") from None
+            problem = f"is not valid YAML ({yaml_problem(exc)})"
+            raise self.broken_file(self.config_file, problem) from None
         except UnicodeDecodeError:
             raise self.broken_file(self.config_file, "is not text") from None
         if not isinstance(saved, dict):

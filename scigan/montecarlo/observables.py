@@ -50,6 +50,8 @@ def integrated_autocorrelation_time(series: np.ndarray) -> tuple[float, int]:
     constant series (e.g. a frozen chain at T = 0) has tau = 1/2 by definition.
     """
     x = np.atleast_2d(np.asarray(series, dtype=np.float64))
+    if x.size == 0:  # fewer samples than chains: no time series to measure
+        return 0.5, 0
     x = x - x.mean()
     n = x.shape[1]
     variance = np.mean(x * x)
