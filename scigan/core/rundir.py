@@ -42,6 +42,34 @@ def _kind(value: Any) -> str:
     return f"a {name.get(type(value), type(value).__name__)}"
 
 
+@contextmanager
+def exclusive_lock(lock_file: Path, what: str) -> Iterator[None]:
+    """An OS lock (flock) on `lock_file`, which names the holder: released when the process
+    ends however it ends. A second process fails at once with an error naming `what` and the
+    process that holds it."""
+    import fcntl
+
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 300, 0).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise InputError(
+            f"{what} is in use by {holder}",
+            "wait for it to finish, or stop it (Ctrl-C or SIGTERM saves and stops)",
+        ) from None
+    try:
+        since = time.strftime("%Y-%m-%d %H:%M:%S")
+        holder = f"process {os.getpid()} on {socket.gethostname()} (since {since})"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 @dataclass(frozen=True)
 class RunDir:
     path: Path
@@ -210,30 +238,11 @@ class RunDir:
         """Hold the run directory exclusively while training: an OS lock (flock) on RUN/.lock,
         released when the process ends however it ends, so a killed process never blocks a
         new run. A second process fails at once, naming the process that holds the run."""
-        import fcntl
-
         self.check_usable()
         self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 300, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise InputError(
-                f"run directory {self.path} is in use by {holder}",
-                "wait for it to finish, or stop it (Ctrl-C or SIGTERM saves and stops)",
-            ) from None
-        try:
-            since = time.strftime("%Y-%m-%d %H:%M:%S")
-            holder = f"process {os.getpid()} on {socket.gethostname()} (since {since})"
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, holder.encode(), 0)
+        with exclusive_lock(self.lock_file, f"run directory {self.path}"):
             self._remove_stale_temporaries()
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     # Files only the training process writes (atomically, through ".NAME.*.tmp" files).
     _TRAINING_FILES = ("last.pt", "log.jsonl", "samples.jsonl", "config.yaml", "run.json")
