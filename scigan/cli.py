@@ -101,6 +101,54 @@ def evaluate(
     typer.echo(workflow.evaluate(_case_of_run(run_dir), run_dir, n, progress))
 
 
+def sweep(
+    case: Annotated[str, typer.Argument(help="case study, e.g. ising")],
+    sweep_dir: Annotated[Path, typer.Option(help="the sweep's folder (re-run to resume)")],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="an axis: KEY=V1,V2,... or KEY=log10:START:STOP:N, lin:START:STOP:N, "
+            "range:START:STOP[:STEP] (repeatable)"
+        ),
+    ] = None,
+    seeds: Annotated[int | None, typer.Option(min=1, help="adds the axis seed=0..N-1")] = None,
+    config: Annotated[
+        str | None, typer.Option(help="a sweep YAML or bundled sweep, or a base recipe")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override one key of the base config")
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(help="a criterion: the case study's name or an expression (repeatable)"),
+    ] = None,
+    max_parallel: Annotated[
+        int, typer.Option(min=1, help="points trained at once, in worker processes")
+    ] = 1,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Train and evaluate a grid of configurations; results.csv and selection.json.
+
+    Every point is an ordinary run directory under SWEEP_DIR/points/; re-running resumes
+    (finished points are skipped, new grid values train only the new points). Exit codes as
+    for train: 3 when interrupted (run again to continue)."""
+    from scigan.core.outputs import check_output_folder
+    from scigan.core.registry import load_case_study, resolve_case_config
+    from scigan.sweep.command import make_spec
+    from scigan.sweep.local import run_sweep
+    from scigan.sweep.spec import check_points
+
+    study = load_case_study(case)
+    sweep_dir = check_output_folder(sweep_dir, "--sweep-dir")
+    spec = make_spec(study, config, list(grid or []), list(set_ or []), seeds, list(select or []))
+    base = resolve_case_config(study, spec.config, spec.set)
+    resolved = check_points(study, base, spec)
+    outcome = run_sweep(study, spec, resolved, sweep_dir, max_parallel, progress, typer.echo)
+    typer.echo(outcome.summary)
+    if outcome.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
 def build_app() -> typer.Typer:
     """The command tree, built anew for each call of main (nothing kept between calls): the
     core's commands, and each case study's own (e.g. `scigan data dna`). A plug-in that fails
@@ -113,7 +161,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for command in (train, sample, evaluate):
+    for command in (train, sample, evaluate, sweep):
         app.command()(command)
     data_app = typer.Typer(help="Build a case study's data set.", no_args_is_help=True)
     app.add_typer(data_app, name="data")

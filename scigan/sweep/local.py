@@ -1,0 +1,193 @@
+"""Running a sweep on this machine: every point an ordinary run directory under
+SWEEP/points/, trained then evaluated, in process or in worker processes; a re-run skips the
+finished points, continues the unfinished ones from their checkpoints and trains new ones.
+
+SWEEP/
+  sweep.yaml       the resolved sweep (case study, base config, grid, seeds, criteria)
+  state.json       per point: done or failed (with its error), and its seconds
+  results.csv      one row per point (or per point and condition), its keys and every metric
+  selection.json   per criterion (and condition), the best point
+  points/NAME/     each point's run directory (config.yaml, checkpoints, metrics.json, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scigan.core.checkpoint import atomic_write_json, atomic_write_text
+from scigan.core.errors import ConfigError, OutputError, SciganError
+from scigan.core.rundir import exclusive_lock
+from scigan.sweep.results import metric_rows, parse_criterion, select, write_csv
+from scigan.sweep.spec import Point, SweepSpec
+
+STATE, RESULTS, SELECTION, SPEC = "state.json", "results.csv", "selection.json", "sweep.yaml"
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    summary: str
+    interrupted: bool
+
+
+def _run_point(case_name: str, config: dict[str, Any], run_dir: str) -> dict[str, Any]:
+    """Train and evaluate one point; its record for state.json. Runs in a worker process too,
+    so it takes names and plain data only."""
+    from scigan.core import workflow
+    from scigan.core.registry import load_case_study
+
+    case = load_case_study(case_name)
+    started = time.perf_counter()
+    try:
+        outcome = workflow.train(case, config, Path(run_dir), progress=False)
+        if outcome.interrupted:
+            return {"status": "interrupted"}
+        workflow.evaluate(case, Path(run_dir), progress=False)
+    except SciganError as exc:
+        return {"status": "failed", "error": exc.problem}
+    except (RuntimeError, MemoryError) as exc:  # e.g. out of memory: the point fails alone
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    return {"status": "done", "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _check_sweep_dir(directory: Path, spec: SweepSpec) -> None:
+    """A new folder, or a sweep of the same case study and base config (its grid may grow)."""
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"--sweep-dir {directory} is a file", "give a folder")
+    saved = directory / SPEC
+    if saved.is_file():
+        from scigan.core.config import read_yaml
+
+        old = read_yaml(saved)
+        for key in ("case_study", "config", "set"):
+            if old.get(key) != getattr(spec, key):
+                raise ConfigError(
+                    f"{directory} holds a sweep with another {key} ({old.get(key)!r}, not "
+                    f"{getattr(spec, key)!r}); only its grid may change",
+                    "choose another --sweep-dir, or run the saved sweep again",
+                )
+    elif directory.is_dir() and any(p.name != ".lock" for p in directory.iterdir()):
+        raise OutputError(
+            f"--sweep-dir {directory} exists, is not empty and holds no sweep",
+            "choose a new or empty folder",
+        )
+
+
+def run_sweep(
+    case,
+    spec: SweepSpec,
+    resolved: list[tuple[Point, dict[str, Any]]],
+    directory: Path,
+    max_parallel: int = 1,
+    progress: bool = True,
+    say=print,
+) -> SweepOutcome:
+    """Train and evaluate every point not yet done, then write results.csv and
+    selection.json."""
+    directory = Path(directory)
+    _check_sweep_dir(directory, spec)
+    from scigan.sweep.command import criterion_expressions
+
+    criteria = {n: parse_criterion(e) for n, e in criterion_expressions(case, spec).items()}
+    if not criteria:
+        raise ConfigError(
+            f"no selection criterion: {case.name} names none",
+            "give --select with an expression over results.csv columns, e.g. --select generated.fd",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(directory / ".lock", f"sweep directory {directory}"):
+        atomic_write_text(directory / SPEC, spec.as_yaml())
+        state_file = directory / STATE
+        state = json.loads(state_file.read_text()) if state_file.is_file() else {}
+        todo = [(p, c) for p, c in resolved if state.get(p.name, {}).get("status") != "done"]
+        interrupted = False
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(resolved), initial=len(resolved) - len(todo), unit="point")
+
+        def record(point: Point, result: dict[str, Any]) -> None:
+            nonlocal interrupted
+            if result["status"] == "interrupted":
+                interrupted = True
+                return
+            state[point.name] = result
+            atomic_write_json(state_file, state)
+            if bar is not None:
+                bar.update(1)
+            detail = result.get("error") or f"{result.get('seconds', 0):.1f} s"
+            message = f"{point.name}: {result['status']} ({detail})"
+            if bar is not None:
+                bar.write(message)
+            else:
+                say(message)
+
+        workers = max(1, min(max_parallel, len(todo)))
+        if workers == 1:
+            for point, config in todo:
+                record(point, _run_point(case.name, config, str(directory / "points" / point.name)))
+                if interrupted:
+                    break
+        else:
+            threads = max(1, (os.cpu_count() or 1) // workers)  # the cores, split, not shared
+            with ProcessPoolExecutor(workers) as pool:
+                futures = {
+                    pool.submit(
+                        _run_point, case.name, {**config, "num_threads": threads},
+                        str(directory / "points" / point.name),
+                    ): point
+                    for point, config in todo
+                }  # fmt: skip
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+        if bar is not None:
+            bar.close()
+        rows = write_results(case, spec, resolved, directory, state, criteria)
+    done = sum(1 for p, _ in resolved if state.get(p.name, {}).get("status") == "done")
+    failed = sum(1 for p, _ in resolved if state.get(p.name, {}).get("status") == "failed")
+    summary = (
+        f"{directory}: {done}/{len(resolved)} points done, {failed} failed"
+        + ("; interrupted, run again to continue" if interrupted else "")
+        + f"; {len(rows)} rows in {directory / RESULTS}, selection in {directory / SELECTION}"
+    )
+    return SweepOutcome(summary, interrupted)
+
+
+def write_results(case, spec, resolved, directory: Path, state, criteria) -> list[dict]:
+    """results.csv and selection.json from the points' metrics.json files."""
+    keys = list(spec.axes())
+    rows = []
+    for point, _ in resolved:
+        entry = state.get(point.name, {"status": "pending"})
+        base = {"point": point.name, **point.overrides, "status": entry["status"]}
+        base["error"] = entry.get("error", "")
+        metrics_file = directory / "points" / point.name / "metrics.json"
+        if entry["status"] == "done" and metrics_file.is_file():
+            metrics = json.loads(metrics_file.read_text())
+            rows += [{**base, **r} for r in metric_rows(metrics, case.metrics_per)]
+        else:
+            rows.append(base)
+    group_by = case.sweep_group_by
+    first = ["point", *keys, *([group_by] if group_by else []), "status", "error"]
+    atomic_write_text(directory / RESULTS, write_csv(rows, first))
+    selection = {
+        "criteria": {
+            name: {"expression": c.text, "chosen": select(rows, c, group_by, keys)}
+            for name, c in criteria.items()
+        },
+        "group_by": group_by,
+        "points": len(resolved),
+    }
+    atomic_write_json(directory / SELECTION, selection)
+    return rows
+
+
+def print_err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
