@@ -13,6 +13,7 @@ SWEEP/
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -137,7 +138,10 @@ def run_sweep(
                     break
         else:
             threads = max(1, (os.cpu_count() or 1) // workers)  # the cores, split, not shared
-            with ProcessPoolExecutor(workers) as pool:
+            # spawned, not forked: a fork of a process whose torch thread pools are running
+            # can deadlock; a spawned worker imports the case study afresh (sys.path goes along)
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 futures = {
                     pool.submit(
                         _run_point, case.name, {**config, "num_threads": threads},

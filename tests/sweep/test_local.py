@@ -127,3 +127,22 @@ def test_a_sweep_directory_keeps_its_base_config(tmp_path, monkeypatch, capsys, 
     assert _run(capsys, *args, *BASE, "--select", "generated.w1_train")[0] == 0
     code, _, err = _run(capsys, *args, *BASE, "--set", "model.hidden=8")
     assert code == 2 and "holds a sweep with another set" in err
+
+
+def test_parallel_workers_give_the_points_of_a_sequential_sweep(
+    tmp_path, monkeypatch, capsys, mixture_plugin
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["sweep", "mixture", "--no-progress", *BASE, "--grid", "train.lr=0.002,0.001"]
+    args += ["--select", "generated.w1_train"]
+    assert _run(capsys, *args, "--sweep-dir", "one")[0] == 0
+    code, out, err = _run(capsys, *args, "--sweep-dir", "two", "--max-parallel", "2")
+    assert code == 0, err
+    assert "2/2 points done" in out
+    for point in (tmp_path / "one" / "points").iterdir():
+        assert_same_state(
+            torch.load(point / "checkpoints" / "last.pt", weights_only=True),
+            torch.load(tmp_path / "two" / "points" / point.name / "checkpoints" / "last.pt",
+                       weights_only=True),
+            point.name,
+        )  # fmt: skip
