@@ -1,9 +1,15 @@
 """The package's import graph, read from the source (ast; nothing is imported or run): no
-cycles, lazy imports inside functions included, and only the top layers use the registry."""
+cycles, lazy imports inside functions included, and only the top layers use the registry.
+And what a fresh process imports: loading the case studies and building the command line
+(`scigan --help`, usage errors, `scigan data ... --help`) imports no torch, NumPy, numba,
+SciPy, h5py or matplotlib; those come only with a command that trains, samples or evaluates."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "scigan"
@@ -102,3 +108,38 @@ def test_case_studies_do_not_import_each_other():
             if mine in products and theirs in products and mine != theirs:
                 # the Ising GAN learns from the Monte Carlo engine's data, never the reverse
                 assert (mine, theirs) == ("ising", "montecarlo"), (module, target)
+
+
+# Loads every case study, builds the command tree, and runs commands that end before any
+# work: help, a usage error, an unknown case study, a config error. Prints what it imported.
+STARTUP = """
+import json, sys
+from scigan.core.registry import all_case_studies
+from scigan.cli import build_app, main
+loaded, failed = all_case_studies()
+build_app()
+codes = []
+for argv in (["--help"], ["data", "dna", "--help"], ["data", "ising", "--help"], ["bogus"],
+             ["train", "nope"], ["train", "dna", "--set", "train.steps=-1"]):
+    try:
+        main(argv)
+    except SystemExit as exc:
+        codes.append(exc.code)
+heavy = ("torch", "numpy", "numba", "scipy", "h5py", "matplotlib")
+print(json.dumps({"loaded": sorted(c.name for c in loaded), "failed": len(failed),
+                  "codes": codes, "imported": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+def test_startup_and_usage_errors_import_no_torch(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", STARTUP], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {
+        "loaded": ["blobs", "dna", "ising"],
+        "failed": 0,
+        "codes": [0, 0, 0, 2, 2, 2],
+        "imported": [],
+    }
+    assert list(tmp_path.iterdir()) == []  # nothing was trained or built

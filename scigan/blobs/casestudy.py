@@ -6,19 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-
 from scigan.blobs.config import BlobsConfig
 from scigan.core.casestudy import CaseStudy, Evaluation, TrainedRun, TrainingUnit
 from scigan.core.errors import InputError
-from scigan.core.rundir import RunDir
-from scigan.core.trainer import LoopSettings, steps_per_epoch
+from scigan.core.loop import LoopSettings, steps_per_epoch
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and torch only where a command trains, samples or evaluates
+    import numpy as np
+    import torch
     import typer
 
     from scigan.blobs.data import BlobDataset
+    from scigan.core.rundir import RunDir
 
 DEFAULT_DATA_DIR = Path("data") / "blobs"
 
@@ -105,6 +104,8 @@ class BlobsCaseStudy(CaseStudy):
         return [npy, npy.with_suffix(".png")]
 
     def save_samples(self, trained: TrainedRun, samples: np.ndarray, out: Path) -> str:
+        import numpy as np
+
         from scigan.blobs.storage import save_grid
 
         out, grid = self.sample_paths(out)

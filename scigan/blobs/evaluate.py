@@ -22,8 +22,8 @@ import numpy as np
 from scigan.blobs import figures
 from scigan.blobs.config import BlobsConfig
 from scigan.core.casestudy import Evaluation, TrainedRun
+from scigan.core.loop import steps_per_epoch
 from scigan.core.metrics import metrics_table, pick_rows, wasserstein_1d
-from scigan.core.trainer import steps_per_epoch
 
 TABLE_COLUMNS = (
     "peak_count_mean",

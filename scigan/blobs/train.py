@@ -22,11 +22,11 @@ from torch import Tensor, nn
 
 from scigan.blobs.config import BlobsConfig
 from scigan.blobs.models import Discriminator, Generator
+from scigan.core.loop import steps_per_epoch
 from scigan.core.losses import bce_generator_loss
 from scigan.core.sampling import noise_batches
 from scigan.core.seeds import derive_seeds
 from scigan.core.steps import OptimizerPair, descend, frozen, fused_adam
-from scigan.core.trainer import steps_per_epoch
 
 
 def build_models(config: BlobsConfig, image_size: int = 32) -> tuple[Generator, Discriminator]:

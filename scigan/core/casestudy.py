@@ -7,6 +7,10 @@ opens the run directory, trains the units the case study plans, and reopens a tr
 sampling and evaluation. The case study supplies only what is its own: its config model and
 defaults, its data, its training task, its generator, how samples are written and how they are
 measured.
+
+Loading a case study (every command does, `scigan --help` included) must not import torch:
+this module and each case study's casestudy.py import it only inside the methods that train,
+sample or evaluate (tests/test_imports.py checks it).
 """
 
 from __future__ import annotations
@@ -18,17 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import torch
-from torch import nn
-
 from scigan.core.config import RunConfig, bundled_recipe, package_file, read_yaml, validate
 from scigan.core.errors import ConfigError
-from scigan.core.trainer import GANTask, LoopSettings
+from scigan.core.loop import LoopSettings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch is imported only by the commands that train, sample or evaluate
+    import torch
     import typer
+    from torch import nn
 
     from scigan.core.rundir import RunDir
+    from scigan.core.trainer import GANTask
 
 
 @dataclass(frozen=True)

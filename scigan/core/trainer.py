@@ -3,6 +3,9 @@
 The case study supplies a `GANTask` (its models, optimizers, data and RNG); this loop owns
 everything around it: resuming from the last checkpoint, logging, periodic checkpoints and
 samples, the progress bar, and turning Ctrl-C or SIGTERM into "save, then stop".
+
+Its torch-free pieces (LoopSettings, LoopResult, steps_per_epoch, describe_stop) live in
+scigan.core.loop, which case studies import when they are loaded; they are re-exported here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +30,9 @@ from torch import Tensor
 from scigan.core.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
 from scigan.core.errors import TrainingAborted, TrainingDiverged
 from scigan.core.logs import StepLog, read_jsonl
+from scigan.core.loop import LoopResult, LoopSettings
+from scigan.core.loop import describe_stop as describe_stop  # re-exported
+from scigan.core.loop import steps_per_epoch as steps_per_epoch  # re-exported
 from scigan.core.rundir import RunDir
 
 
@@ -42,38 +47,6 @@ class GANTask(Protocol):
 
     def write_samples(self, step: int, directory: Path) -> None:
         """Write a few samples from the current generator (a visual log of training)."""
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    steps: int
-    log_every: int = 50
-    checkpoint_every: int = 1000
-    sample_every: int = 1000
-    tensorboard: bool = True
-    progress: bool = True
-    checkpoint_seconds: float = 60.0  # also checkpoint when this long has passed since the last
-
-
-@dataclass(frozen=True)
-class LoopResult:
-    step: int
-    interrupted: bool
-    resumed_from: int
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    """Full batches in one pass over the training set (at least one)."""
-    return max(1, n_train // batch_size)
-
-
-def describe_stop(interrupted: bool, step: int, total: int) -> str:
-    """How a training command ended, for its one-line summary."""
-    if interrupted:
-        return "interrupted; checkpoint saved, run again to resume"
-    if step < total:
-        return "stopped at --max-steps; run again to continue"
-    return "done"
 
 
 def _global_rng_state() -> dict[str, Any]:

@@ -7,6 +7,9 @@ open:     a trained run in one pass: its config (filled from the defaults), devi
           threads, generator and step
 sample:   open -> generate -> save
 evaluate: open -> measure -> metrics.json (common keys added) -> figures -> summary
+
+torch and NumPy (with scigan.core.device, .trainer, .seeds, .metrics) are imported once a
+command gets past its config: one that stops at a usage or config error never imports them.
 """
 
 from __future__ import annotations
@@ -19,22 +22,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from scigan.core.casestudy import CaseStudy, TrainedRun, TrainingUnit
 from scigan.core.config import flatten, read_yaml, validate
-from scigan.core.device import resolve_device, set_threads
 from scigan.core.errors import ConfigError, InputError
 from scigan.core.logs import stage_printer
-from scigan.core.metrics import schema_problems, write_metrics
+from scigan.core.loop import describe_stop
 from scigan.core.outputs import check_not_a_folder, check_output_file
 from scigan.core.rundir import RunDir
-from scigan.core.seeds import seed_global_generators
-from scigan.core.trainer import describe_stop, run_training
 
 
 def run_info(case_study: str, data_meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """run.json's record of a run: its case study, the versions that made it, its data."""
+    import torch
+
     import scigan
 
     return {
@@ -91,6 +91,10 @@ def train(
     run = RunDir(Path(run_dir))
     run.check_usable()  # before the data is loaded (again under the lock)
     cfg = validated_config(case, config)
+    from scigan.core.device import resolve_device, set_threads  # torch: the config is good
+    from scigan.core.seeds import seed_global_generators
+    from scigan.core.trainer import run_training
+
     device = resolve_device(cfg.device)
     threads = set_threads(cfg.num_threads)
     data = case.load_data(cfg)
@@ -187,6 +191,8 @@ def open_trained_run(case: CaseStudy, run_dir: Path) -> TrainedRun:
     thread count set), generator from the last checkpoint, and its step."""
     run = RunDir(Path(run_dir))
     cfg = read_run_config(case, run)
+    from scigan.core.device import resolve_device, set_threads  # torch: the run is readable
+
     set_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
     generator, step = case.load_generator(run, cfg, device)
@@ -203,6 +209,8 @@ def open_trained_run(case: CaseStudy, run_dir: Path) -> TrainedRun:
 def _nonfinite_parameter(generator: Any) -> str | None:
     """The name of a generator weight holding NaN or inf, looking into the containers a case
     study may return (a list of groups, a named tuple with a module inside)."""
+    import torch
+
     if isinstance(generator, torch.nn.Module):
         for name, tensor in [*generator.named_parameters(), *generator.named_buffers()]:
             if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
@@ -235,6 +243,8 @@ def sample(
 
 def evaluate(case: CaseStudy, run_dir: Path, n: int | None = None, progress: bool = True) -> str:
     """metrics.json and figures of a trained run; returns the printed summary."""
+    from scigan.core.metrics import schema_problems, write_metrics
+
     started = time.perf_counter()
     say = stage_printer(progress)
     trained = open_trained_run(case, run_dir)

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from scigan.core.casestudy import CaseStudy, Evaluation, TrainedRun, TrainingUnit
-from scigan.core.trainer import LoopSettings
+from scigan.core.loop import LoopSettings
 from scigan.dna.config import DnaConfig
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch only where a command trains, samples or evaluates
+    import torch
     import typer
 
     from scigan.dna.data import DnaDataset

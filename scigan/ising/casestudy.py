@@ -13,19 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-
 from scigan.core.casestudy import CaseStudy, Evaluation, TrainedRun, TrainingUnit
-from scigan.core.rundir import RunDir
-from scigan.core.trainer import LoopSettings
+from scigan.core.loop import LoopSettings
 from scigan.ising.config import IsingGanConfig
-from scigan.ising.groups import TrainedGroup, generate_lattices, group_subdir, plan
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and torch only where a command trains, samples or evaluates
+    import numpy as np
+    import torch
     import typer
 
+    from scigan.core.rundir import RunDir
     from scigan.ising.data import IsingData
+    from scigan.ising.groups import TrainedGroup
 
 DEFAULT_DATA = Path("data") / "ising" / "ising.h5"
 
@@ -72,6 +71,7 @@ class IsingCaseStudy(CaseStudy):
     def training_units(
         self, config: IsingGanConfig, data: IsingData, device: torch.device
     ) -> list[TrainingUnit]:
+        from scigan.ising.groups import group_subdir, plan
         from scigan.ising.task import IsingGanTask, total_steps
 
         steps = total_steps(config, data.meta["n_train"])
@@ -112,11 +112,15 @@ class IsingCaseStudy(CaseStudy):
     def generate(
         self, trained: TrainedRun, n: int, seed: int | None
     ) -> tuple[np.ndarray, np.ndarray]:
+        from scigan.ising.groups import generate_lattices
+
         return generate_lattices(trained.config, trained.generator, n, seed)
 
     def save_samples(
         self, trained: TrainedRun, samples: tuple[np.ndarray, np.ndarray], out: Path
     ) -> str:
+        import numpy as np
+
         temps, lattices = samples
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "wb") as handle:  # a file object: numpy keeps the name as given

@@ -20,9 +20,9 @@ import torch
 from torch import Tensor
 
 from scigan.core.errors import ConfigError
+from scigan.core.loop import steps_per_epoch
 from scigan.core.seeds import derive_seeds
 from scigan.core.steps import linear_decay, update_average
-from scigan.core.trainer import steps_per_epoch
 from scigan.ising.augmentation import augment_lattices, fold_sign, symmetry_permutations
 from scigan.ising.config import IsingGanConfig
 from scigan.ising.critic import StackedCritic

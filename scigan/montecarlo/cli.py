@@ -138,11 +138,13 @@ def _backend(device: str, algorithm: str | None, protocol: str) -> str:
         )
     if device == "cpu":
         return "numba"
+    chosen = algorithm or dataset.load_defaults()["protocols"].get(protocol, {}).get("algorithm")
+    if device == "auto" and chosen != "sublattice":
+        return "numba"  # decided without importing torch (seconds of startup)
     import torch
 
-    chosen = algorithm or dataset.load_defaults()["protocols"].get(protocol, {}).get("algorithm")
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() and chosen == "sublattice" else "numba"
+        return "cuda" if torch.cuda.is_available() else "numba"
     if not torch.cuda.is_available():
         raise dataset.ParameterError(
             "--device cuda: torch sees no GPU", "use --device cpu (or auto: CUDA when present)"

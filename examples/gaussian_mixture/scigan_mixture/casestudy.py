@@ -15,12 +15,12 @@ from torch import nn
 from scigan.core.casestudy import CaseStudy, Evaluation, TrainingUnit
 from scigan.core.config import RunConfig, StepLogConfig, StrictModel
 from scigan.core.errors import InputError
+from scigan.core.loop import LoopSettings
 from scigan.core.losses import bce_discriminator_loss, bce_generator_loss
 from scigan.core.metrics import metrics_table, pick_rows, wasserstein_1d
 from scigan.core.sampling import noise_batches
 from scigan.core.seeds import derive_seeds
 from scigan.core.steps import descend, frozen
-from scigan.core.trainer import LoopSettings
 
 MEANS, SIGMAS = np.array([-2.0, 0.0, 3.0]), np.array([0.5, 0.3, 0.8])
 
