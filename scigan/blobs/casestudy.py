@@ -42,6 +42,10 @@ class BlobsCaseStudy(CaseStudy):
     may_differ = frozenset({"device", "num_threads", "train.epochs"})
     resumable_sections = ("log", "evaluate")
     sample_file = "samples.npy"  # `scigan sample` writes a .npy array (and a .png grid)
+    sweep_criteria = {  # noqa: RUF012 (a ClassVar of the contract)
+        # Frechet distance on the encoder's features, less precision and recall
+        "heldout": "generated.fd - generated.precision - generated.recall",
+    }
 
     def default_data(self, config: BlobsConfig) -> Path:
         return default_data_path(config.data.n_train, config.data.n_heldout)

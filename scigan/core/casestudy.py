@@ -96,6 +96,12 @@ class CaseStudy(ABC):
     #: what `scigan sample RUN` writes without --out (in the current folder); its suffix names
     #: the format `save_samples` writes
     sample_file: ClassVar[str] = "samples"
+    #: `scigan sweep`'s named selection criteria: name -> an expression over results.csv
+    #: columns, minimised (scigan.sweep.results); the first is the default
+    sweep_criteria: ClassVar[dict[str, str]] = {}
+    #: the column of a metrics_per entry that names its condition (Ising: "temperature"):
+    #: sweeps select the best point per condition
+    sweep_group_by: ClassVar[str | None] = None
 
     # --- config -------------------------------------------------------------------------
     def defaults_path(self) -> Path:

@@ -41,6 +41,15 @@ class IsingCaseStudy(CaseStudy):
     )
     metrics_per = "per_temperature"
     sample_file = "samples.npz"  # `scigan sample` writes NumPy .npz arrays
+    sweep_group_by = "temperature"
+    sweep_criteria = {  # noqa: RUF012 (a ClassVar of the contract)
+        # thesis §4.3.5: per temperature, the smallest sum of the final critic and generator
+        # losses (each averaged over the last evaluate.loss_window logged steps)
+        "thesis": "losses.critic_total + losses.generator",
+        # the physics errors against the held-out Monte Carlo lattices
+        "heldout": "abs(generated_vs_mc.d_abs_m) + abs(generated_vs_mc.d_e)"
+        " + abs(generated_vs_mc.rel_specific_heat) + abs(generated_vs_mc.rel_susceptibility)",
+    }
 
     def default_data(self, config: IsingGanConfig) -> Path:
         """The default Monte Carlo data set (`scigan data ising` defaults), built on first use."""
