@@ -3,6 +3,7 @@ the command line or a sweep YAML, resolved into the points to train."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -26,7 +27,7 @@ class Point:
     name: str
 
     def config(self, base: dict[str, Any]) -> dict[str, Any]:
-        config = base
+        config = copy.deepcopy(base)  # each point's own: validation fills in data.path
         for key, value in self.overrides.items():
             node: dict[str, Any] = {}
             parts = key.split(".")
@@ -127,13 +128,15 @@ def read_sweep_file(path: Path) -> dict[str, Any]:
 
 def check_points(case, base: dict[str, Any], spec: SweepSpec) -> list[tuple[Point, dict]]:
     """Every point's resolved config, validated before anything trains: an unknown key or a
-    value of the wrong type is one error naming the point."""
+    value of the wrong type is one error naming the point. Builds the default data."""
     known = flatten(base)
     for key in spec.axes():
         if key not in known:
             close = sorted(k for k in known if k.split(".")[-1] == key.split(".")[-1])
             hint = f"did you mean {', '.join(close)}?" if close else "see the defaults file"
             raise ConfigError(f"grid key {key!r} is not a config key of {case.name}", hint)
+    from scigan.core.workflow import validated_config
+
     resolved = []
     for point in spec.points():
         config = point.config(base)
@@ -142,4 +145,8 @@ def check_points(case, base: dict[str, Any], spec: SweepSpec) -> list[tuple[Poin
         except ConfigError as exc:
             raise ConfigError(f"grid point {point.name}: {exc.problem}", exc.fix) from None
         resolved.append((point, config))
+    for _, config in resolved:
+        # the default data, built now, once, before any point trains (parallel workers would
+        # race to build it); a null data.path becomes its path in the point's config
+        validated_config(case, config)
     return resolved
