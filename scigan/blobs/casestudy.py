@@ -42,6 +42,7 @@ class BlobsCaseStudy(CaseStudy):
     may_differ = frozenset({"device", "num_threads", "train.epochs"})
     resumable_sections = ("log", "evaluate")
     sample_file = "samples.npy"  # `scigan sample` writes a .npy array (and a .png grid)
+    budget_keys = ("train.epochs",)
     sweep_criteria = {  # noqa: RUF012 (a ClassVar of the contract)
         # Frechet distance on the encoder's features, less precision and recall
         "heldout": "generated.fd - generated.precision - generated.recall",

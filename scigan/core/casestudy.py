@@ -102,6 +102,9 @@ class CaseStudy(ABC):
     #: the column of a metrics_per entry that names its condition (Ising: "temperature"):
     #: sweeps select the best point per condition
     sweep_group_by: ClassVar[str | None] = None
+    #: config keys that set how long training lasts: a sweep over one trains each longest
+    #: budget once and serves the shorter ones from the checkpoints kept at their last steps
+    budget_keys: ClassVar[tuple[str, ...]] = ()
 
     # --- config -------------------------------------------------------------------------
     def defaults_path(self) -> Path:
@@ -179,6 +182,11 @@ class CaseStudy(ABC):
         """Measure the generator against held-out data and baselines."""
 
     # --- command line -------------------------------------------------------------------
+    def nested_budget_problem(self, config: Any) -> str | None:
+        """Why the shorter budgets of a run of `config` are not its checkpoints at their last
+        steps (e.g. a schedule that depends on the total length), or None when they are."""
+        return None
+
     def register_commands(self, data_app: typer.Typer) -> None:
         """Add the case study's own commands, e.g. `scigan data NAME`; none by default."""
         return None

@@ -16,6 +16,9 @@ class LoopSettings:
     tensorboard: bool = True
     progress: bool = True
     checkpoint_seconds: float = 60.0  # also checkpoint when this long has passed since the last
+    # steps whose checkpoint is also kept as checkpoints/step_NNNNNNN.pt (a sweep's shorter
+    # budgets are served by a longer run's checkpoints: kept_checkpoint_name)
+    keep_at: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,8 @@ def describe_stop(interrupted: bool, step: int, total: int) -> str:
     if step < total:
         return "stopped at --max-steps; run again to continue"
     return "done"
+
+
+def kept_checkpoint_name(step: int) -> str:
+    """The file name of the checkpoint kept at `step` (LoopSettings.keep_at)."""
+    return f"step_{step:07d}.pt"

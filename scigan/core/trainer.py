@@ -30,7 +30,7 @@ from torch import Tensor
 from scigan.core.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
 from scigan.core.errors import TrainingAborted, TrainingDiverged
 from scigan.core.logs import StepLog, read_jsonl
-from scigan.core.loop import LoopResult, LoopSettings
+from scigan.core.loop import LoopResult, LoopSettings, kept_checkpoint_name
 from scigan.core.loop import describe_stop as describe_stop  # re-exported
 from scigan.core.loop import steps_per_epoch as steps_per_epoch  # re-exported
 from scigan.core.rundir import RunDir
@@ -227,8 +227,11 @@ def run_training(
         if bad is not None:
             raise TrainingDiverged(step, f"{bad} holds NaN or inf", saved_step)
         with signals.shielded():
-            rng = _global_rng_state()
-            save_checkpoint(run.checkpoint_file, {"step": step, "task": state, "rng": rng})
+            payload = {"step": step, "task": state, "rng": _global_rng_state()}
+            if step in settings.keep_at:  # before last.pt: a kill between the two redoes both
+                kept = run.checkpoint_file.parent / kept_checkpoint_name(step)
+                save_checkpoint(kept, payload)
+            save_checkpoint(run.checkpoint_file, payload)
         saved_step, saved_at = step, time.monotonic()
 
     progress = None
@@ -259,7 +262,7 @@ def run_training(
                 if settings.sample_every and step % settings.sample_every == 0:
                     samples.write(task, step)
                 due = time.monotonic() - saved_at >= settings.checkpoint_seconds
-                if step % settings.checkpoint_every == 0 or due:
+                if step % settings.checkpoint_every == 0 or due or step in settings.keep_at:
                     flush()
                     checkpoint()
                 if signals.received is not None:

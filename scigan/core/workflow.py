@@ -85,6 +85,7 @@ def train(
     max_steps: int | None = None,
     progress: bool = True,
     allow_data_change: bool = False,
+    keep_at: dict[str | None, tuple[int, ...]] | None = None,
 ) -> TrainOutcome:
     """Train (or resume) a run of `case` with the resolved `config`. The run directory is held
     exclusively while it trains; resuming on changed data needs `allow_data_change`."""
@@ -114,7 +115,8 @@ def train(
             seed_global_generators([cfg.seed, index])
             if progress and unit.label:
                 print(unit.label, file=sys.stderr, flush=True)
-            settings = replace(unit.settings, progress=progress)
+            kept = (keep_at or {}).get(unit.subdir, ())  # by the unit's subdir (None: the run)
+            settings = replace(unit.settings, progress=progress, keep_at=tuple(kept))
             result = run_training(unit.build_task(), _unit_run(run, unit), settings, max_steps)
             done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
             parts.append(done if unit.name is None else f"{unit.name}: {done}")

@@ -26,6 +26,7 @@ class DnaCaseStudy(CaseStudy):
     # Keys that may change when a run is resumed: where and how fast it runs, how long.
     may_differ = frozenset({"device", "num_threads", "train.steps"})
     sample_file = "samples.fasta"  # `scigan sample` writes FASTA
+    budget_keys = ("train.steps",)
     sweep_criteria = {  # noqa: RUF012 (a ClassVar of the contract)
         # 6-mer spectrum distance, plus how far a classifier is from chance (0.5) at telling
         # generated from held-out windows

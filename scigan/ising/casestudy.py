@@ -42,6 +42,7 @@ class IsingCaseStudy(CaseStudy):
     metrics_per = "per_temperature"
     sample_file = "samples.npz"  # `scigan sample` writes NumPy .npz arrays
     sweep_group_by = "temperature"
+    budget_keys = ("train.epochs", "train.steps")
     sweep_criteria = {  # noqa: RUF012 (a ClassVar of the contract)
         # thesis §4.3.5: per temperature, the smallest sum of the final critic and generator
         # losses (each averaged over the last evaluate.loss_window logged steps)
@@ -145,6 +146,14 @@ class IsingCaseStudy(CaseStudy):
         from scigan.ising.evaluate import evaluate
 
         return evaluate(trained, n, say)
+
+    def nested_budget_problem(self, config: IsingGanConfig) -> str | None:
+        if config.train.lr_schedule != "constant":
+            return (
+                f"train.lr_schedule {config.train.lr_schedule} decays the rates over the run's "
+                "whole length, so a shorter budget is not a longer run's earlier checkpoint"
+            )
+        return None
 
     def register_commands(self, data_app: typer.Typer) -> None:
         from scigan.montecarlo.cli import register

@@ -25,6 +25,7 @@ from typing import Any
 from scigan.core.checkpoint import atomic_write_json, atomic_write_text
 from scigan.core.errors import ConfigError, OutputError, SciganError
 from scigan.core.rundir import exclusive_lock
+from scigan.sweep.budgets import Plan, plan_runs
 from scigan.sweep.results import metric_rows, parse_criterion, select, write_csv
 from scigan.sweep.spec import Point, SweepSpec
 
@@ -37,24 +38,55 @@ class SweepOutcome:
     interrupted: bool
 
 
-def _run_point(case_name: str, config: dict[str, Any], run_dir: str) -> dict[str, Any]:
-    """Train and evaluate one point; its record for state.json. Runs in a worker process too,
-    so it takes names and plain data only."""
+def _failure(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, SciganError):
+        return {"status": "failed", "error": exc.problem}
+    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+
+
+def _run_plan(
+    case_name: str,
+    config: dict[str, Any],
+    run_dir: str,
+    keep_at: dict[str | None, tuple[int, ...]],
+    derived: list[tuple[str, dict[str, Any], str, dict[str | None, int]]],
+    full: dict[str | None, int],
+    todo: list[str],
+) -> dict[str, dict[str, Any]]:
+    """Train one run and evaluate it, and every shorter budget it serves (derived: name,
+    config, run directory, units' last steps; `full`: the trained run's) that is in `todo`;
+    their records for
+    state.json, by point name. Runs in a worker process too: names and plain data only."""
     from scigan.core import workflow
     from scigan.core.registry import load_case_study
+    from scigan.sweep.budgets import materialize
 
     case = load_case_study(case_name)
+    records: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
+    name = Path(run_dir).name
     try:
-        outcome = workflow.train(case, config, Path(run_dir), progress=False)
+        outcome = workflow.train(case, config, Path(run_dir), progress=False, keep_at=keep_at)
         if outcome.interrupted:
-            return {"status": "interrupted"}
-        workflow.evaluate(case, Path(run_dir), progress=False)
-    except SciganError as exc:
-        return {"status": "failed", "error": exc.problem}
-    except (RuntimeError, MemoryError) as exc:  # e.g. out of memory: the point fails alone
-        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    return {"status": "done", "seconds": round(time.perf_counter() - started, 2)}
+            return {name: {"status": "interrupted"}}
+        if name in todo:
+            workflow.evaluate(case, Path(run_dir), progress=False)
+            records[name] = {"status": "done", "seconds": round(time.perf_counter() - started, 2)}
+    except (SciganError, RuntimeError, MemoryError) as exc:  # e.g. NaN, out of memory
+        failure = _failure(exc)
+        return {n: failure for n in [name, *(d[0] for d in derived)] if n in todo}
+    for derived_name, derived_config, derived_dir, units in derived:
+        if derived_name not in todo:
+            continue
+        started = time.perf_counter()
+        try:
+            materialize(Path(run_dir), Path(derived_dir), derived_config, units, full)
+            workflow.evaluate(case, Path(derived_dir), progress=False)
+            seconds = round(time.perf_counter() - started, 2)
+            records[derived_name] = {"status": "done", "seconds": seconds, "from": name}
+        except (SciganError, RuntimeError, MemoryError) as exc:
+            records[derived_name] = _failure(exc)
+    return records
 
 
 def _check_sweep_dir(directory: Path, spec: SweepSpec) -> None:
@@ -101,12 +133,13 @@ def run_sweep(
             f"no selection criterion: {case.name} names none",
             "give --select with an expression over results.csv columns, e.g. --select generated.fd",
         )
+    plans = plan_runs(case, list(spec.axes()), resolved)  # may refuse nested budgets
     directory.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(directory / ".lock", f"sweep directory {directory}"):
         atomic_write_text(directory / SPEC, spec.as_yaml())
         state_file = directory / STATE
         state = json.loads(state_file.read_text()) if state_file.is_file() else {}
-        todo = [(p, c) for p, c in resolved if state.get(p.name, {}).get("status") != "done"]
+        todo = [p.name for p, _ in resolved if state.get(p.name, {}).get("status") != "done"]
         interrupted = False
         bar = None
         if progress:
@@ -114,26 +147,43 @@ def run_sweep(
 
             bar = tqdm(total=len(resolved), initial=len(resolved) - len(todo), unit="point")
 
-        def record(point: Point, result: dict[str, Any]) -> None:
+        def record(records: dict[str, dict[str, Any]]) -> None:
             nonlocal interrupted
-            if result["status"] == "interrupted":
-                interrupted = True
-                return
-            state[point.name] = result
-            atomic_write_json(state_file, state)
-            if bar is not None:
-                bar.update(1)
-            detail = result.get("error") or f"{result.get('seconds', 0):.1f} s"
-            message = f"{point.name}: {result['status']} ({detail})"
-            if bar is not None:
-                bar.write(message)
-            else:
-                say(message)
+            for name, result in records.items():
+                if result["status"] == "interrupted":
+                    interrupted = True
+                    continue
+                state[name] = result
+                atomic_write_json(state_file, state)
+                if bar is not None:
+                    bar.update(1)
+                detail = result.get("error") or f"{result.get('seconds', 0):.1f} s"
+                if "from" in result:
+                    detail += f", from the checkpoints of {result['from']}"
+                message = f"{name}: {result['status']} ({detail})"
+                if bar is not None:
+                    bar.write(message)
+                else:
+                    say(message)
 
-        workers = max(1, min(max_parallel, len(todo)))
+        def job(plan: Plan, threads: int | None) -> tuple:
+            config = plan.config if threads is None else {**plan.config, "num_threads": threads}
+            derived = [
+                (p.name, c, str(directory / "points" / p.name), units)
+                for p, c, units in plan.derived
+            ]
+            run = str(directory / "points" / plan.point.name)
+            return (case.name, config, run, plan.keep_at(), derived, plan.full, todo)
+
+        pending = [
+            plan
+            for plan in plans
+            if plan.point.name in todo or any(p.name in todo for p, _, _ in plan.derived)
+        ]
+        workers = max(1, min(max_parallel, len(pending)))
         if workers == 1:
-            for point, config in todo:
-                record(point, _run_point(case.name, config, str(directory / "points" / point.name)))
+            for plan in pending:
+                record(_run_plan(*job(plan, None)))
                 if interrupted:
                     break
         else:
@@ -142,15 +192,9 @@ def run_sweep(
             # can deadlock; a spawned worker imports the case study afresh (sys.path goes along)
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = {
-                    pool.submit(
-                        _run_point, case.name, {**config, "num_threads": threads},
-                        str(directory / "points" / point.name),
-                    ): point
-                    for point, config in todo
-                }  # fmt: skip
+                futures = [pool.submit(_run_plan, *job(plan, threads)) for plan in pending]
                 for future in as_completed(futures):
-                    record(futures[future], future.result())
+                    record(future.result())
         if bar is not None:
             bar.close()
         rows = write_results(case, spec, resolved, directory, state, criteria)

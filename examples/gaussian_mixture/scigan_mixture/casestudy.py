@@ -125,6 +125,7 @@ class MixtureCaseStudy(CaseStudy):
     package = "scigan_mixture"
     may_differ = frozenset({"device", "num_threads", "train.steps"})
     sample_file = "samples.txt"  # `scigan sample` writes one number a line (numpy.savetxt)
+    budget_keys = ("train.steps",)  # a sweep over it trains the longest budget once
 
     def default_data(self, cfg: MixtureConfig) -> Path:
         path = Path("data") / "mixture" / "mixture.npz"
