@@ -234,7 +234,30 @@ def write_results(case, spec, resolved, directory: Path, state, criteria) -> lis
         "points": len(resolved),
     }
     atomic_write_json(directory / SELECTION, selection)
+    write_figures(rows, criteria, selection, spec.axes(), group_by, directory / "figures")
     return rows
+
+
+def write_figures(rows, criteria, selection, axes, group_by, folder: Path) -> list[Path]:
+    """SWEEP/figures/: each criterion against each swept key; per condition, heat maps and
+    (where the rows hold a magnetisation: Ising) the thesis's Fig. 12 curves."""
+    from scigan.sweep import figures
+
+    if not any(r.get("status") == "done" for r in rows):
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [figures.criterion_vs_keys(rows, criteria, axes, group_by, folder / "criteria.png")]
+    if group_by:
+        heat = figures.criterion_heat_maps(
+            rows, criteria, selection, group_by, folder / "heat_maps.png"
+        )
+        written.append(heat)
+        curves = figures.magnetization_curves(
+            rows, selection, group_by, folder / "fig12_m_of_t.png"
+        )
+        if curves is not None:
+            written.append(curves)
+    return written
 
 
 def print_err(message: str) -> None:
