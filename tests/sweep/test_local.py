@@ -56,6 +56,7 @@ def test_a_sweep_trains_evaluates_tabulates_selects_and_resumes(
             "config": {"train.lr": float(best["train.lr"]), "seed": int(best["seed"])},
         }
     ]
+    assert sorted(p.name for p in (tmp_path / "sw" / "figures").iterdir()) == ["criteria.png"]
     widest = max(rows, key=lambda r: float(r["generated.std"]))
     assert selection["criteria"]["max:generated.std"]["chosen"][0]["point"] == widest["point"]
 
