@@ -147,3 +147,29 @@ def test_parallel_workers_give_the_points_of_a_sequential_sweep(
                        weights_only=True),
             point.name,
         )  # fmt: skip
+
+
+def test_sigterm_stops_the_sweep_with_the_points_checkpoint_saved(tmp_path, mixture_plugin):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in mixture_plugin)}
+    args = [sys.executable, "-m", "scigan", "sweep", "mixture", "--sweep-dir", "sw",
+            "--no-progress", "--set", "device=cpu", "--grid", "train.steps=10000000,20000000",
+            "--select", "generated.w1_train"]  # fmt: skip
+    process = subprocess.Popen(args, cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "sw" / "points").glob("*/log.jsonl")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 3, err
+    assert "0/2 points done, 0 failed; interrupted, run again to continue" in out
+    (point,) = (tmp_path / "sw" / "points").iterdir()
+    assert torch.load(point / "checkpoints" / "last.pt", weights_only=True)["step"] > 0
+    assert not (tmp_path / "sw" / "state.json").exists()  # no point finished or failed
