@@ -93,6 +93,13 @@ def test_compare_applies_the_bar():
     # no error bars: within noise is the bar itself
     assert compare(good, mc)["passes_within_noise"]
     assert not compare(dict(good, abs_m=0.53), mc)["passes_within_noise"]
+    # bar_error: the largest error in units of its allowance (<= 1 iff within noise)
+    assert compare(good, mc)["bar_error"] == pytest.approx(0.75)  # e.g. |m|: 0.015 of 0.02
+    assert compare(dict(good, abs_m=0.53), mc)["bar_error"] == pytest.approx(1.5)
+    assert compare(noisy, noisy_mc)["bar_error"] == pytest.approx(0.25 / 0.3)  # 2 sigma
+    frozen = {**mc, "specific_heat": 0.0, "susceptibility": 0.0}
+    hot = dict(good, specific_heat=0.5, susceptibility=0.0)
+    assert compare(hot, frozen)["bar_error"] == pytest.approx(5e5)  # 0.5 of at least 1e-6
 
 
 def test_monte_carlo_against_itself_and_exact():
