@@ -160,3 +160,19 @@ def test_generator_summary_names_the_weights_evaluated():
         "weights": "mixed",
         "average_decay": 0.99,
     }
+
+
+def test_the_held_out_lattices_split_into_validation_and_test_halves():
+    from scigan.ising.evaluate import lattice_physics, temperature_metrics
+
+    rng = np.random.default_rng(0)
+    lattices = lambda n: rng.choice(np.array([-1, 1], dtype=np.int8), size=(n, 4, 4))  # noqa: E731
+    generated, heldout, floor = lattices(30), lattices(43), lattices(30)
+    row = temperature_metrics(2.5, generated, heldout, floor, 4, 1, None)
+    gen = lattice_physics(generated, 2.5)
+    # 43 held-out lattices of 4 chains: halves of 20 (whole time steps of every chain)
+    assert row["generated_vs_mc_validation"] == compare(gen, lattice_physics(heldout[:20], 2.5, 4))
+    assert row["generated_vs_mc_test"] == compare(gen, lattice_physics(heldout[20:40], 2.5, 4))
+    assert "bar_error" in row["generated_vs_mc_test"]
+    too_few = temperature_metrics(2.5, generated, heldout[:7], floor, 4, 1, None)
+    assert "generated_vs_mc_validation" not in too_few
