@@ -7,6 +7,9 @@ would write into site-packages), so the tests need no install."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,16 @@ def write_distribution(folder: Path) -> Path:
         "[scigan.case_studies]\nmixture = scigan_mixture.casestudy:MixtureCaseStudy\n"
     )
     return folder
+
+
+def scigan_process(args: list[str], cwd: Path, plugin: list[Path]) -> subprocess.Popen:
+    """`python -m scigan ARGS` started in `cwd`, with the mixture plug-in's paths (the
+    `mixture_plugin` fixture's) on its PYTHONPATH; text pipes for stdout and stderr."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in plugin)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "scigan", *args], cwd=cwd, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -309,6 +309,15 @@ def _spoil_config(run: Path, how: str) -> str:
     )
 
 
+def _run_command(command: str, run: Path, genome_windows: Path, tmp_path: Path) -> list[str]:
+    """The arguments of a command that opens the run `run`: sample, evaluate or a resume."""
+    return {
+        "sample": ["sample", str(run), "--out", str(tmp_path / "s.fasta")],
+        "evaluate": ["evaluate", str(run), "--no-progress"],
+        "resume": _train_args(genome_windows, run),
+    }[command]
+
+
 @pytest.mark.parametrize("how", ["yaml", "list", "keys"])
 @pytest.mark.parametrize("command", ["sample", "evaluate", "resume"])
 def test_a_hand_edited_config_yaml_is_named_with_the_fix(
@@ -316,12 +325,7 @@ def test_a_hand_edited_config_yaml_is_named_with_the_fix(
 ):
     problem = _spoil_config(dna_run, how)
     before = _files(dna_run)
-    args = {
-        "sample": ["sample", str(dna_run), "--out", str(tmp_path / "s.fasta")],
-        "evaluate": ["evaluate", str(dna_run), "--no-progress"],
-        "resume": _train_args(genome_windows, dna_run),
-    }[command]
-    code, out, err = _run(capsys, *args)
+    code, out, err = _run(capsys, *_run_command(command, dna_run, genome_windows, tmp_path))
     assert (code, out) == (2, "")
     assert err == _error(problem, RUN_FILE_FIX.format(file=dna_run / "config.yaml"))
     assert _files(dna_run) == before
@@ -360,12 +364,7 @@ def test_a_run_json_without_its_data_record_is_named_with_the_fix(
     del info["data"]  # a hand edit
     file.write_text(json.dumps(info))
     before = _files(dna_run)
-    args = {
-        "sample": ["sample", str(dna_run), "--out", str(tmp_path / "s.fasta")],
-        "evaluate": ["evaluate", str(dna_run), "--no-progress"],
-        "resume": _train_args(genome_windows, dna_run),
-    }[command]
-    code, out, err = _run(capsys, *args)
+    code, out, err = _run(capsys, *_run_command(command, dna_run, genome_windows, tmp_path))
     assert (code, out) == (2, "")
     assert err == _error(
         f'run file {file} records no data set (no "data" key)', RUN_FILE_FIX.format(file=file)

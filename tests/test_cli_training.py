@@ -3,10 +3,8 @@ non-finite settings and weights."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 import torch
 
 from scigan.cli import main
+from tests.conftest import scigan_process
 
 FAST = ["--set", "num_threads=1", "--set", "device=cpu", "--no-progress"]
 
@@ -26,12 +25,7 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
     return exc.value.code, out.out, out.err
 
 
-def _scigan(args: list[str], cwd: Path, plugin: list[Path]) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in plugin)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "scigan", *args], cwd=cwd, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+_scigan = scigan_process
 
 
 def _wait_for(path: Path, process: subprocess.Popen) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 
 from scigan.cli import main
 from scigan.core.logs import read_jsonl
+from tests.conftest import scigan_process
 from tests.contract.recipes import CASES, COMMON, SHORT, assert_same_state, checkpoints
 
 # Per case study: overrides that make training long enough to be killed KILLS times (each
@@ -41,14 +40,6 @@ def _log_lines(run: Path) -> int:
     return sum(p.read_bytes().count(b"\n") for p in run.rglob("log.jsonl"))
 
 
-def _train(args: list[str], cwd: Path, plugin: list[Path]) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in plugin)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "scigan", *args], cwd=cwd, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize("name", CASES)
 def test_kill_9_at_random_moments_then_resume_ends_bitwise_as_a_straight_run(
     name, tmp_path, monkeypatch, capsys, mixture_plugin
@@ -67,7 +58,7 @@ def test_kill_9_at_random_moments_then_resume_ends_bitwise_as_a_straight_run(
     args = ["train", name, "--run-dir", "faulty", *settings]
     killed_at: list[tuple[int, float]] = []  # (log lines awaited, extra delay in s)
     for _ in range(KILLS[name]):
-        process = _train(args, tmp_path, mixture_plugin)
+        process = scigan_process(args, tmp_path, mixture_plugin)
         lines, delay = rng.randint(1, steps // (2 * KILLS[name])), rng.uniform(0.0, 0.05)
         target = _log_lines(tmp_path / "faulty") + lines
         deadline = time.monotonic() + 60
@@ -79,7 +70,7 @@ def test_kill_9_at_random_moments_then_resume_ends_bitwise_as_a_straight_run(
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
         killed_at.append((lines, round(delay, 4)))
-    final = _train(args, tmp_path, mixture_plugin)
+    final = scigan_process(args, tmp_path, mixture_plugin)
     out, err = final.communicate(timeout=120)
     where = f"seed {seed}, kills after (lines, delay) {killed_at}"
     assert final.returncode == 0, f"{where}: {err}"

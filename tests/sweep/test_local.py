@@ -150,18 +150,14 @@ def test_parallel_workers_give_the_points_of_a_sequential_sweep(
 
 
 def test_sigterm_stops_the_sweep_with_the_points_checkpoint_saved(tmp_path, mixture_plugin):
-    import os
     import signal
-    import subprocess
-    import sys
     import time
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in mixture_plugin)}
-    args = [sys.executable, "-m", "scigan", "sweep", "mixture", "--sweep-dir", "sw",
-            "--no-progress", "--set", "device=cpu", "--grid", "train.steps=10000000,20000000",
-            "--select", "generated.w1_train"]  # fmt: skip
-    process = subprocess.Popen(args, cwd=tmp_path, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    from tests.conftest import scigan_process
+
+    args = ["sweep", "mixture", "--sweep-dir", "sw", "--no-progress", "--set", "device=cpu"]
+    args += ["--grid", "train.steps=10000000,20000000", "--select", "generated.w1_train"]
+    process = scigan_process(args, tmp_path, mixture_plugin)
     deadline = time.monotonic() + 60
     while not list((tmp_path / "sw" / "points").glob("*/log.jsonl")):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
