@@ -123,8 +123,18 @@ def sweep(
         typer.Option(help="a criterion: the case study's name or an expression (repeatable)"),
     ] = None,
     max_parallel: Annotated[
-        int, typer.Option(min=1, help="points trained at once, in worker processes")
+        int, typer.Option(min=1, help="points trained at once (worker processes or trials)")
     ] = 1,
+    backend: Annotated[
+        str, typer.Option(help="local (this machine) | ray (Ray Tune: pip install scigan[ray])")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="join this Ray cluster (default: start a local Ray)")
+    ] = None,
+    cpus_per_trial: Annotated[
+        float | None, typer.Option(min=0.01, help="ray: CPUs per trial (default cores/N)")
+    ] = None,
+    gpus_per_trial: Annotated[float, typer.Option(min=0, help="ray: GPUs per trial")] = 0.0,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Train and evaluate a grid of configurations; results.csv and selection.json.
@@ -143,7 +153,10 @@ def sweep(
     spec = make_spec(study, config, list(grid or []), list(set_ or []), seeds, list(select or []))
     base = resolve_case_config(study, spec.config, spec.set)
     resolved = check_points(study, base, spec)
-    outcome = run_sweep(study, spec, resolved, sweep_dir, max_parallel, progress, typer.echo)
+    outcome = run_sweep(
+        study, spec, resolved, sweep_dir, max_parallel, progress, typer.echo,
+        backend, ray_address, cpus_per_trial, gpus_per_trial,
+    )  # fmt: skip
     typer.echo(outcome.summary)
     if outcome.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)

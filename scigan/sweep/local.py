@@ -120,9 +120,16 @@ def run_sweep(
     max_parallel: int = 1,
     progress: bool = True,
     say=print,
+    backend: str = "local",
+    ray_address: str | None = None,
+    cpus_per_trial: float | None = None,
+    gpus_per_trial: float = 0.0,
 ) -> SweepOutcome:
     """Train and evaluate every point not yet done, then write results.csv and
-    selection.json."""
+    selection.json. backend "local": in this process, or in `max_parallel` worker processes;
+    "ray": Ray Tune trials (scigan.sweep.ray_backend), at most `max_parallel` at once."""
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"unknown backend {backend!r}", "choose --backend local or ray")
     directory = Path(directory)
     _check_sweep_dir(directory, spec)
     from scigan.sweep.command import criterion_expressions
@@ -168,11 +175,9 @@ def run_sweep(
 
         def job(plan: Plan, threads: int | None) -> tuple:
             config = plan.config if threads is None else {**plan.config, "num_threads": threads}
-            derived = [
-                (p.name, c, str(directory / "points" / p.name), units)
-                for p, c, units in plan.derived
-            ]
-            run = str(directory / "points" / plan.point.name)
+            points = directory.resolve() / "points"  # absolute: workers may run elsewhere
+            derived = [(p.name, c, str(points / p.name), units) for p, c, units in plan.derived]
+            run = str(points / plan.point.name)
             return (case.name, config, run, plan.keep_at(), derived, plan.full, todo)
 
         pending = [
@@ -181,7 +186,14 @@ def run_sweep(
             if plan.point.name in todo or any(p.name in todo for p, _, _ in plan.derived)
         ]
         workers = max(1, min(max_parallel, len(pending)))
-        if workers == 1:
+        if backend == "ray" and pending:
+            from scigan.sweep.ray_backend import run_jobs
+
+            cpus = cpus_per_trial or max(1.0, (os.cpu_count() or 1) / workers)
+            threads = max(1, round(cpus))
+            jobs = [job(plan, threads) for plan in pending]
+            run_jobs(jobs, directory / "ray", record, ray_address, cpus, gpus_per_trial, workers)
+        elif workers == 1:
             for plan in pending:
                 record(_run_plan(*job(plan, None)))
                 if interrupted:

@@ -147,6 +147,8 @@ def check_points(case, base: dict[str, Any], spec: SweepSpec) -> list[tuple[Poin
         resolved.append((point, config))
     for _, config in resolved:
         # the default data, built now, once, before any point trains (parallel workers would
-        # race to build it); a null data.path becomes its path in the point's config
+        # race to build it); a null data.path becomes its path in the point's config, made
+        # absolute: workers (Ray's) may run in other folders
         validated_config(case, config)
+        config["data"]["path"] = str(Path(config["data"]["path"]).resolve())
     return resolved
