@@ -97,7 +97,7 @@ def test_only_the_command_line_uses_the_registry():
     users = sorted(m for m, targets in graph.items() if "scigan.core.registry" in targets)
     # the entry points of processes: the command line, and a sweep's worker processes,
     # which load their case study by name
-    assert users == ["scigan.cli", "scigan.sweep.local"]
+    assert users == ["scigan.cli", "scigan.sweep.jobs"]
 
 
 def test_case_studies_do_not_import_each_other():

@@ -16,16 +16,16 @@ import json
 import multiprocessing
 import os
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scigan.core.checkpoint import atomic_write_json, atomic_write_text
-from scigan.core.errors import ConfigError, OutputError, SciganError
+from scigan.core.errors import ConfigError, OutputError
 from scigan.core.rundir import exclusive_lock
 from scigan.sweep.budgets import Plan, plan_runs
+from scigan.sweep.jobs import run_plan
 from scigan.sweep.results import metric_rows, parse_criterion, select, write_csv
 from scigan.sweep.spec import Point, SweepSpec
 
@@ -36,57 +36,6 @@ STATE, RESULTS, SELECTION, SPEC = "state.json", "results.csv", "selection.json",
 class SweepOutcome:
     summary: str
     interrupted: bool
-
-
-def _failure(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, SciganError):
-        return {"status": "failed", "error": exc.problem}
-    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-
-
-def _run_plan(
-    case_name: str,
-    config: dict[str, Any],
-    run_dir: str,
-    keep_at: dict[str | None, tuple[int, ...]],
-    derived: list[tuple[str, dict[str, Any], str, dict[str | None, int]]],
-    full: dict[str | None, int],
-    todo: list[str],
-) -> dict[str, dict[str, Any]]:
-    """Train one run and evaluate it, and every shorter budget it serves (derived: name,
-    config, run directory, units' last steps; `full`: the trained run's) that is in `todo`;
-    their records for
-    state.json, by point name. Runs in a worker process too: names and plain data only."""
-    from scigan.core import workflow
-    from scigan.core.registry import load_case_study
-    from scigan.sweep.budgets import materialize
-
-    case = load_case_study(case_name)
-    records: dict[str, dict[str, Any]] = {}
-    started = time.perf_counter()
-    name = Path(run_dir).name
-    try:
-        outcome = workflow.train(case, config, Path(run_dir), progress=False, keep_at=keep_at)
-        if outcome.interrupted:
-            return {name: {"status": "interrupted"}}
-        if name in todo:
-            workflow.evaluate(case, Path(run_dir), progress=False)
-            records[name] = {"status": "done", "seconds": round(time.perf_counter() - started, 2)}
-    except (SciganError, RuntimeError, MemoryError) as exc:  # e.g. NaN, out of memory
-        failure = _failure(exc)
-        return {n: failure for n in [name, *(d[0] for d in derived)] if n in todo}
-    for derived_name, derived_config, derived_dir, units in derived:
-        if derived_name not in todo:
-            continue
-        started = time.perf_counter()
-        try:
-            materialize(Path(run_dir), Path(derived_dir), derived_config, units, full)
-            workflow.evaluate(case, Path(derived_dir), progress=False)
-            seconds = round(time.perf_counter() - started, 2)
-            records[derived_name] = {"status": "done", "seconds": seconds, "from": name}
-        except (SciganError, RuntimeError, MemoryError) as exc:
-            records[derived_name] = _failure(exc)
-    return records
 
 
 def _check_sweep_dir(directory: Path, spec: SweepSpec) -> None:
@@ -195,7 +144,7 @@ def run_sweep(
             run_jobs(jobs, directory / "ray", record, ray_address, cpus, gpus_per_trial, workers)
         elif workers == 1:
             for plan in pending:
-                record(_run_plan(*job(plan, None)))
+                record(run_plan(*job(plan, None)))
                 if interrupted:
                     break
         else:
@@ -204,7 +153,7 @@ def run_sweep(
             # can deadlock; a spawned worker imports the case study afresh (sys.path goes along)
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(_run_plan, *job(plan, threads)) for plan in pending]
+                futures = [pool.submit(run_plan, *job(plan, threads)) for plan in pending]
                 for future in as_completed(futures):
                     record(future.result())
         if bar is not None:

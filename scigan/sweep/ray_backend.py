@@ -26,9 +26,9 @@ from scigan.core.errors import ConfigError
 def _trainable(config: dict[str, Any]) -> None:
     from ray import tune
 
-    from scigan.sweep.local import _run_plan
+    from scigan.sweep.jobs import run_plan
 
-    tune.report({"records": json.dumps(_run_plan(*config["job"]))})
+    tune.report({"records": json.dumps(run_plan(*config["job"]))})
 
 
 def run_jobs(
@@ -40,7 +40,7 @@ def run_jobs(
     gpus_per_trial: float = 0.0,
     max_parallel: int | None = None,
 ) -> None:
-    """Run the sweep's jobs (the arguments of scigan.sweep.local._run_plan) as Tune trials;
+    """Run the sweep's jobs (the arguments of scigan.sweep.jobs.run_plan) as Tune trials;
     `record` receives each trial's records as it ends."""
     try:
         import ray
