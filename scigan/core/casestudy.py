@@ -46,6 +46,7 @@ class TrainingUnit:
     subdir: str | None = None  # relative to the run directory, e.g. "groups/00"
     name: str | None = None  # names the unit in the summary line, e.g. "group 0"
     label: str | None = None  # printed before the unit trains when a run has several
+    models: int = 1  # GANs the unit trains together (a stack): for GAN-steps/s
 
 
 @dataclass

@@ -73,6 +73,7 @@ class TrainOutcome:
 
     summary: str
     interrupted: bool
+    gan_steps: int = 0  # generator steps trained now, summed over the GANs of every unit
 
     def __str__(self) -> str:
         return self.summary
@@ -109,7 +110,7 @@ def train(
         defaults = read_yaml(case.defaults_path())
         resuming = run.start(config, info, may_differ, defaults, allow_data_change)
         units = case.training_units(cfg, data, device)
-        parts, steps, interrupted = [], [], False
+        parts, steps, interrupted, gan_steps = [], [], False, 0
         for index, unit in enumerate(units):
             # a resumed unit restores these from its checkpoint
             seed_global_generators([cfg.seed, index])
@@ -121,6 +122,7 @@ def train(
             done = case.describe_progress(cfg, data, result.step, unit.settings.steps)
             parts.append(done if unit.name is None else f"{unit.name}: {done}")
             steps.append((result.step, unit.settings.steps, result.resumed_from))
+            gan_steps += (result.step - result.resumed_from) * unit.models
             if result.interrupted:
                 interrupted = True
                 break
@@ -137,7 +139,7 @@ def train(
         f"{run.path}: {'; '.join(parts)} ({how}; {state}) on {device} with {threads} "
         f"thread(s); {files}{suffix}"
     )
-    return TrainOutcome(summary, interrupted)
+    return TrainOutcome(summary, interrupted, gan_steps)
 
 
 def _unit_run(run: RunDir, unit: TrainingUnit) -> RunDir:

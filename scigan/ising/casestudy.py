@@ -108,7 +108,10 @@ class IsingCaseStudy(CaseStudy):
                 f"group {g + 1}/{len(groups)}: {what}, T = {temps[0]:g}..{temps[-1]:g}, "
                 f"{steps} steps each"
             )
-            units.append(TrainingUnit(build, settings, group_subdir(g), f"group {g}", label))
+            models = 1 if config.model.conditional else len(members)
+            units.append(
+                TrainingUnit(build, settings, group_subdir(g), f"group {g}", label, models)
+            )
         return units
 
     def load_generator(

@@ -43,9 +43,11 @@ def run_plan(
         outcome = workflow.train(case, config, Path(run_dir), progress=False, keep_at=keep_at)
         if outcome.interrupted:
             return {name: {"status": "interrupted"}}
+        trained = {"gan_steps": outcome.gan_steps, "train_seconds": time.perf_counter() - started}
         if name in todo:
             workflow.evaluate(case, Path(run_dir), progress=False)
-            records[name] = {"status": "done", "seconds": round(time.perf_counter() - started, 2)}
+            seconds = round(time.perf_counter() - started, 2)
+            records[name] = {"status": "done", "seconds": seconds, **trained}
     except (SciganError, RuntimeError, MemoryError) as exc:  # e.g. NaN, out of memory
         failure = _failure(exc)
         return {n: failure for n in [name, *(d[0] for d in derived)] if n in todo}

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,17 +104,26 @@ def run_sweep(
 
             bar = tqdm(total=len(resolved), initial=len(resolved) - len(todo), unit="point")
 
+        started = time.perf_counter()
+        gan_steps = 0
+
         def record(records: dict[str, dict[str, Any]]) -> None:
-            nonlocal interrupted
+            nonlocal interrupted, gan_steps
             for name, result in records.items():
                 if result["status"] == "interrupted":
                     interrupted = True
                     continue
                 state[name] = result
                 atomic_write_json(state_file, state)
+                gan_steps += result.get("gan_steps", 0)
                 if bar is not None:
+                    rate = gan_steps / max(time.perf_counter() - started, 1e-9)
+                    bar.set_postfix_str(f"{rate:.0f} GAN-steps/s", refresh=False)
                     bar.update(1)
                 detail = result.get("error") or f"{result.get('seconds', 0):.1f} s"
+                if result.get("gan_steps"):
+                    rate = result["gan_steps"] / max(result["train_seconds"], 1e-9)
+                    detail += f", {result['gan_steps']} GAN-steps at {rate:.0f}/s"
                 if "from" in result:
                     detail += f", from the checkpoints of {result['from']}"
                 message = f"{name}: {result['status']} ({detail})"

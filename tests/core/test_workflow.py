@@ -164,6 +164,7 @@ class Units(Toy):
                 settings,
                 subdir=subdir,
                 name=f"unit {i}",
+                models=i + 1,  # unit i stacks i + 1 GANs
             )
             for i, subdir in enumerate(self.subdirs)
         ]
@@ -199,6 +200,8 @@ def test_a_multi_unit_summary_names_the_log_files_that_exist(
         f"losses in {losses.format(run=run)}"
     )
     assert not outcome.interrupted
+    # 2 steps of 1, 2, ... stacked GANs
+    assert outcome.gan_steps == sum(2 * (i + 1) for i in range(len(subdirs)))
 
 
 def test_a_multi_unit_summary_after_an_interruption_names_only_the_logs_written(

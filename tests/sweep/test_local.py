@@ -41,6 +41,9 @@ def test_a_sweep_trains_evaluates_tabulates_selects_and_resumes(
     assert out.splitlines()[-1] == (
         "sw: 4/4 points done, 0 failed; 4 rows in sw/results.csv, selection in sw/selection.json"
     )
+    assert [line.split(" (")[1].split(", ")[1] for line in out.splitlines()[:4]] == [
+        "30 GAN-steps at " + line.rsplit(" at ", 1)[1] for line in out.splitlines()[:4]
+    ]  # one GAN, 30 steps per point
     rows = _rows(tmp_path / "sw")
     assert [(r["train.lr"], r["seed"], r["status"]) for r in rows] == [
         ("0.002", "0", "done"), ("0.002", "1", "done"),
