@@ -127,9 +127,14 @@ def parse_override(text: str) -> dict[str, Any]:
         raise ConfigError(
             f"--set {text!r}: value is not valid YAML ({yaml_problem(exc)})", "quote it"
         ) from None
+    return nested_key(key.strip(), value)
+
+
+def nested_key(dotted: str, value: Any) -> dict[str, Any]:
+    """ "train.steps", 2000 -> {"train": {"steps": 2000}}."""
     nested: dict[str, Any] = {}
     node = nested
-    parts = key.strip().split(".")
+    parts = dotted.split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value

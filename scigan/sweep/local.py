@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -229,7 +228,3 @@ def write_figures(rows, criteria, selection, axes, group_by, folder: Path) -> li
         if curves is not None:
             written.append(curves)
     return written
-
-
-def print_err(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scigan.core.config import dump_yaml, flatten, merge, read_yaml, validate
+from scigan.core.config import dump_yaml, flatten, merge, nested_key, read_yaml, validate
 from scigan.core.errors import ConfigError
 from scigan.sweep.grid import GRID_HELP, axis_values, parse_axis, points
 
@@ -29,13 +29,7 @@ class Point:
     def config(self, base: dict[str, Any]) -> dict[str, Any]:
         config = copy.deepcopy(base)  # each point's own: validation fills in data.path
         for key, value in self.overrides.items():
-            node: dict[str, Any] = {}
-            parts = key.split(".")
-            leaf = node
-            for part in parts[:-1]:
-                leaf = leaf.setdefault(part, {})
-            leaf[parts[-1]] = value
-            config = merge(config, node)
+            config = merge(config, nested_key(key, value))
         return config
 
 
