@@ -106,6 +106,10 @@ class CaseStudy(ABC):
     #: config keys that set how long training lasts: a sweep over one trains each longest
     #: budget once and serves the shorter ones from the checkpoints kept at their last steps
     budget_keys: ClassVar[tuple[str, ...]] = ()
+    #: config keys in which a sweep's points may differ and still train as one stacked model
+    #: (each point exactly independent); a case study naming any implements
+    #: `stacked_training_units` and `stack_member_state`
+    stack_keys: ClassVar[tuple[str, ...]] = ()
 
     # --- config -------------------------------------------------------------------------
     def defaults_path(self) -> Path:
@@ -138,6 +142,27 @@ class CaseStudy(ABC):
     @abstractmethod
     def training_units(self, config: Any, data: Any, device: torch.device) -> list[TrainingUnit]:
         """The training loops of a run, in order."""
+
+    def stacked_training_units(
+        self, configs: list[Any], data: Any, device: torch.device
+    ) -> list[TrainingUnit]:
+        """The training loops of a stack of points (configs differing only in `stack_keys`):
+        the same units (subdirs) as one point's, each unit's task training every point's
+        models. A unit's task logs point b's losses under its own names + "@b", and writes
+        point b's samples into samples/member_BBB/ (scigan.sweep.stacks splits them)."""
+        raise NotImplementedError(f"case study {self.name} stacks no points (no stack_keys)")
+
+    def stack_member_state(
+        self, task_state: dict[str, Any], member: int, members: int, config: Any
+    ) -> dict[str, Any]:
+        """Point `member`'s part (of `members`) of a stacked unit's task.state_dict(): what
+        training that point alone would have saved. `config`: the point's validated config."""
+        raise NotImplementedError(f"case study {self.name} stacks no points (no stack_keys)")
+
+    def stack_model_bytes(self, config: Any, data: Any) -> int:
+        """Memory one point takes in a stack (weights, gradients, optimizer state, the step's
+        temporaries), for sizing stacks to memory."""
+        return 0
 
     def describe_progress(self, config: Any, data: Any, step: int, total: int) -> str:
         """How far a unit has come, for the summary line."""

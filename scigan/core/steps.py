@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -27,12 +28,25 @@ class OptimizerPair:
         self.opt_d.load_state_dict(state["opt_d"])
 
 
-def descend(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
+def descend(
+    optimizer: torch.optim.Optimizer, loss: Tensor, blocks: list[AdamBlock] | None = None
+) -> None:
     """One optimizer step on `loss` (summed first if it holds one loss per stacked model),
-    through `adam_step` (bitwise optimizer.step())."""
+    through `adam_step` (bitwise optimizer.step(); per block of models with `blocks`)."""
     optimizer.zero_grad(set_to_none=True)
     (loss if loss.dim() == 0 else loss.sum()).backward()
-    adam_step(optimizer)
+    adam_step(optimizer, blocks)
+
+
+@dataclass
+class AdamBlock:
+    """The Adam settings of one block of a stack whose blocks train with different ones
+    (a sweep's points stacked: one block per point). Block b of B is the b-th of B equal
+    parts of every parameter's first axis (models are stacked block-major)."""
+
+    lr: float
+    betas: tuple[float, float]
+    eps: float
 
 
 def fused_adam(params, lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Adam:
@@ -44,14 +58,21 @@ def fused_adam(params, lr: float, betas: tuple[float, float], eps: float) -> tor
     return torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=eps, **fused)
 
 
-def adam_step(optimizer: torch.optim.Optimizer) -> None:
+def adam_step(optimizer: torch.optim.Optimizer, blocks: list[AdamBlock] | None = None) -> None:
     """optimizer.step() for a fused torch.optim.Adam, calling its kernel directly once every
     parameter has state: the same kernel on the same tensors, so bitwise the same update and
     the same state dict. torch.optim's per-call bookkeeping (grouping tensors by device and
     dtype, hooks, checks) costs ~0.3 ms a call, several times the kernel for a model of a few
     thousand weights updated thousands of times (the Ising critic). Anything else (another
     optimizer, options the kernel call below does not pass, state not yet created, mixed
-    devices or dtypes) goes through optimizer.step()."""
+    devices or dtypes) goes through optimizer.step().
+
+    `blocks` (a stack of models trained with different settings): the same kernel per block
+    on views of each block's rows, with the block's rate, betas and eps; every element gets
+    the update it would get from its block trained alone, bitwise (tests/core/test_steps.py)."""
+    if blocks is not None and len(blocks) > 1:
+        _blocked_adam_step(optimizer, blocks)
+        return
     calls = _direct_adam_calls(optimizer)
     if calls is None:
         optimizer.step()
@@ -78,6 +99,53 @@ def adam_step(optimizer: torch.optim.Optimizer) -> None:
             grad_scale=None,
             found_inf=None,
         )
+
+
+def _blocked_adam_step(optimizer: torch.optim.Optimizer, blocks: list[AdamBlock]) -> None:
+    if type(optimizer) is not torch.optim.Adam:
+        raise TypeError(f"per-block settings need torch.optim.Adam, not {type(optimizer)}")
+    private = ops()
+    for group in optimizer.param_groups:
+        options = [group[key] for key in _UNSUPPORTED_OPTIONS]
+        if any(options) or group["weight_decay"] or group.get("decoupled_weight_decay", False):
+            raise ValueError("per-block Adam supports plain Adam only (no weight decay, amsgrad)")
+        params = [p for p in group["params"] if p.grad is not None]
+        for p in params:
+            if p not in optimizer.state or not optimizer.state[p]:
+                # what torch.optim.Adam(fused=True) creates on its first step
+                optimizer.state[p] = {
+                    "step": torch.zeros((), dtype=torch.float32, device=p.device),
+                    "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+                    "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
+                }
+        if not params:
+            continue
+        states = [optimizer.state[p] for p in params]
+        steps = [state["step"] for state in states]
+        private.foreach_add_(steps, 1)
+        for b, block in enumerate(blocks):
+
+            def rows(t: Tensor, b: int = b) -> Tensor:
+                size = t.shape[0] // len(blocks)
+                return t.narrow(0, b * size, size)
+
+            private.fused_adam_(
+                [rows(p) for p in params],
+                [rows(p.grad) for p in params],
+                [rows(state["exp_avg"]) for state in states],
+                [rows(state["exp_avg_sq"]) for state in states],
+                [],
+                steps,
+                amsgrad=False,
+                lr=block.lr,
+                beta1=float(block.betas[0]),
+                beta2=float(block.betas[1]),
+                weight_decay=0.0,
+                eps=block.eps,
+                maximize=False,
+                grad_scale=None,
+                found_inf=None,
+            )
 
 
 _UNSUPPORTED_OPTIONS = ("amsgrad", "maximize", "capturable", "differentiable")

@@ -87,12 +87,20 @@ def train(
     progress: bool = True,
     allow_data_change: bool = False,
     keep_at: dict[str | None, tuple[int, ...]] | None = None,
+    stack: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> TrainOutcome:
     """Train (or resume) a run of `case` with the resolved `config`. The run directory is held
-    exclusively while it trains; resuming on changed data needs `allow_data_change`."""
+    exclusively while it trains; resuming on changed data needs `allow_data_change`.
+
+    `stack`: (name, resolved config) of the points a sweep trains as one stacked model
+    (case.stack_keys; `config` is the first's): the run is the stack, recorded in run.json
+    ("stack"), and scigan.sweep.stacks makes each point's own run directory from it."""
     run = RunDir(Path(run_dir))
     run.check_usable()  # before the data is loaded (again under the lock)
     cfg = validated_config(case, config)
+    members = None
+    if stack is not None:
+        members = [validated_config(case, member) for _, member in stack]
     from scigan.core.device import resolve_device, set_threads  # torch: the config is good
     from scigan.core.seeds import seed_global_generators
     from scigan.core.trainer import run_training
@@ -105,11 +113,22 @@ def train(
         run.read_info()  # and run.json one that records the run's data
     record = case.data_record(data)
     info = run_info(case.name, record.pop("data"), **record)
+    if stack is not None:
+        info["stack"] = [name for name, _ in stack]
+        if run.exists() and run.read_info().get("stack") != info["stack"]:
+            raise ConfigError(
+                f"run directory {run.path} holds another stack of points "
+                f"({run.read_info().get('stack')}, not {info['stack']})",
+                "delete it, or run the sweep that made it",
+            )
     may_differ = resumable_keys(config, case.may_differ, case.resumable_sections)
     with run.lock():
         defaults = read_yaml(case.defaults_path())
         resuming = run.start(config, info, may_differ, defaults, allow_data_change)
-        units = case.training_units(cfg, data, device)
+        if members is None:
+            units = case.training_units(cfg, data, device)
+        else:
+            units = case.stacked_training_units(members, data, device)
         parts, steps, interrupted, gan_steps = [], [], False, 0
         for index, unit in enumerate(units):
             # a resumed unit restores these from its checkpoint

@@ -43,6 +43,16 @@ class IsingCaseStudy(CaseStudy):
     sample_file = "samples.npz"  # `scigan sample` writes NumPy .npz arrays
     sweep_group_by = "temperature"
     budget_keys = ("train.epochs", "train.steps")
+    # points differing only in these train as one stack (IsingGanTask's members): every
+    # temperature's GAN of every point side by side, each with its own streams and settings
+    stack_keys = (
+        "seed",
+        "train.lr_generator",
+        "train.lr_critic",
+        "train.adam_betas",
+        "train.adam_eps",
+        "train.gp_weight",
+    )
     sweep_criteria = {  # noqa: RUF012 (a ClassVar of the contract)
         # thesis §4.3.5: per temperature, the smallest sum of the final critic and generator
         # losses (each averaged over the last evaluate.loss_window logged steps)
@@ -82,9 +92,17 @@ class IsingCaseStudy(CaseStudy):
     def training_units(
         self, config: IsingGanConfig, data: IsingData, device: torch.device
     ) -> list[TrainingUnit]:
+        return self.stacked_training_units([config], data, device)
+
+    def stacked_training_units(
+        self, configs: list[IsingGanConfig], data: IsingData, device: torch.device
+    ) -> list[TrainingUnit]:
+        """One unit per group of temperatures (train.group_size); a stack of points trains
+        each group's GANs of every point together."""
         from scigan.ising.groups import group_subdir, plan
         from scigan.ising.task import IsingGanTask, total_steps
 
+        config = configs[0]
         steps = total_steps(config, data.meta["n_train"])
         settings = LoopSettings(
             steps=steps,
@@ -95,6 +113,7 @@ class IsingCaseStudy(CaseStudy):
             checkpoint_seconds=config.log.checkpoint_seconds,
         )
         groups = plan(config, len(data.temperatures))
+        points = "" if len(configs) == 1 else f" x {len(configs)} points"
         units = []
         for g, members in enumerate(groups):
             temps = data.temperatures[members]
@@ -102,17 +121,31 @@ class IsingCaseStudy(CaseStudy):
 
             def build(members: list[int] = members) -> IsingGanTask:
                 t = data.temperatures[members]
-                return IsingGanTask(config, t, data.indices[members], data.train[members], device)
+                return IsingGanTask(
+                    config, t, data.indices[members], data.train[members], device, configs
+                )
 
             label = (
-                f"group {g + 1}/{len(groups)}: {what}, T = {temps[0]:g}..{temps[-1]:g}, "
+                f"group {g + 1}/{len(groups)}: {what}{points}, T = {temps[0]:g}..{temps[-1]:g}, "
                 f"{steps} steps each"
             )
-            models = 1 if config.model.conditional else len(members)
+            models = (1 if config.model.conditional else len(members)) * len(configs)
             units.append(
                 TrainingUnit(build, settings, group_subdir(g), f"group {g}", label, models)
             )
         return units
+
+    def stack_member_state(
+        self, task_state: dict[str, Any], member: int, members: int, config: IsingGanConfig
+    ) -> dict[str, Any]:
+        from scigan.ising.task import stack_member_state
+
+        return stack_member_state(task_state, member, members, config)
+
+    def stack_model_bytes(self, config: IsingGanConfig, data: IsingData) -> int:
+        from scigan.ising.task import stack_bytes
+
+        return stack_bytes(config, int(data.train.shape[-1]), len(data.temperatures))
 
     def load_generator(
         self, run: RunDir, config: IsingGanConfig, device: torch.device

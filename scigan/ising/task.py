@@ -53,7 +53,12 @@ def total_steps(cfg: IsingGanConfig, n_train: int) -> int:
     return max(1, int(round(t.epochs * steps_per_epoch(n_train, t.batch_size))))
 
 
-def make_step(cfg: IsingGanConfig, generator: Generator, critic: StackedCritic):
+def make_step(
+    cfg: IsingGanConfig,
+    generator: Generator,
+    critic: StackedCritic,
+    members: list[IsingGanConfig] | None = None,
+):
     if cfg.train.engine == "fused":
         m = cfg.model
         if m.generator != "thesis" or m.critic_pool != "max" or m.critic_physics_features:
@@ -64,8 +69,8 @@ def make_step(cfg: IsingGanConfig, generator: Generator, critic: StackedCritic):
                 f"critic_physics_features {m.critic_physics_features}",
                 "set train.engine=autograd (or go back to the thesis models)",
             )
-        return FusedWganGpStep(generator, critic, cfg)
-    return WganGpStep(generator, critic, cfg)
+        return FusedWganGpStep(generator, critic, cfg, members)
+    return WganGpStep(generator, critic, cfg, members)
 
 
 def build_models(cfg: IsingGanConfig, models: int, L: int) -> tuple[Generator, StackedCritic]:
@@ -92,8 +97,11 @@ def build_models(cfg: IsingGanConfig, models: int, L: int) -> tuple[Generator, S
     return generator, critic
 
 
-def loss_key(name: str, temperature: float | None) -> str:
-    return name if temperature is None else f"{name}/T={temperature:.4g}"
+def loss_key(name: str, temperature: float | None, member: int | None = None) -> str:
+    """A logged loss's name: per temperature, and (a stack of a sweep's points) per member,
+    "NAME/T=0.4@3" (scigan.sweep.stacks gives each point its own names back)."""
+    key = name if temperature is None else f"{name}/T={temperature:.4g}"
+    return key if member is None else f"{key}@{member}"
 
 
 class IsingGanTask:
@@ -101,6 +109,11 @@ class IsingGanTask:
 
     temperatures/indices: the group's temperatures and their indices in the data set grid;
     train: (K, n_train, L, L) int8 (conditional: all temperatures of the data, K = 1 model).
+
+    members: a stack of a sweep's points (configs differing only in IsingCaseStudy.stack_keys;
+    cfg is the first). Their models are stacked block-major, one block of K per member, each
+    model with its member's seed streams, rates and penalty weight: a member's block trains
+    as that point alone would.
     """
 
     def __init__(
@@ -110,14 +123,17 @@ class IsingGanTask:
         indices: np.ndarray,
         train: np.ndarray,
         device: torch.device,
+        members: list[IsingGanConfig] | None = None,
     ):
-        self.cfg, self.device = cfg, device
+        members = list(members or [cfg])
+        self.cfg, self.device, self.members = cfg, device, members
         self.conditional = cfg.model.conditional
         self.temperatures = np.asarray(temperatures, dtype=np.float64)
         keys = [CONDITIONAL_INDEX] if self.conditional else [int(i) for i in indices]
-        K = len(keys)
+        per = len(keys)  # models of one member
+        K = per * len(members)
         L = int(train.shape[-1])
-        seeds = [stream_seeds(cfg.seed, k) for k in keys]
+        seeds = [stream_seeds(m.seed, k) for m in members for k in keys]
         init = [torch.Generator().manual_seed(s["init"]) for s in seeds]
         self.rngs = [torch.Generator().manual_seed(s["train"]) for s in seeds]
         generator, critic = build_models(cfg, K, L)
@@ -131,6 +147,8 @@ class IsingGanTask:
         else:
             self.real = torch.from_numpy(np.ascontiguousarray(train))
         self.real = self.real.to(device)
+        # the row of self.real each model trains on: the members share the lattices
+        self.real_rows = torch.arange(per, device=device).repeat(len(members))
         augment = cfg.data.augment
         self.perms = None
         if "translate" in augment or "dihedral" in augment:
@@ -142,7 +160,7 @@ class IsingGanTask:
                 "to m >= 0 before the critic sees it",
                 "drop flip from data.augment (sampling still gives both signs)",
             )
-        self.step = make_step(cfg, self.generator, self.critic)
+        self.step = make_step(cfg, self.generator, self.critic, members)
         self.steps_done, self.total_steps = 0, total_steps(cfg, int(train.shape[1]))
         t = cfg.train
         if t.lr_schedule == "linear" and t.lr_decay_start >= self.total_steps:
@@ -154,12 +172,16 @@ class IsingGanTask:
         self.generator_average = None
         if cfg.train.generator_average > 0:
             self.generator_average = copy.deepcopy(self.generator).requires_grad_(False)
-        fixed = torch.Generator().manual_seed(seeds[0]["sample"])
         n = cfg.log.sample_count
-        self.fixed_noise = torch.randn(K, n, cfg.model.noise_dim, generator=fixed).to(device)
+        noise = []
+        for b in range(len(members)):  # each member's from its own first stream
+            fixed = torch.Generator().manual_seed(seeds[b * per]["sample"])
+            noise.append(torch.randn(per, n, cfg.model.noise_dim, generator=fixed))
+        self.fixed_noise = torch.cat(noise).to(device)
         names = [None] if self.conditional else list(self.temperatures)
+        tags = [None] if len(members) == 1 else list(range(len(members)))
         self.keys = {
-            loss: [loss_key(loss, t) for t in names]
+            loss: [loss_key(loss, t, b) for b in tags for t in names]
             for loss in ("critic_wasserstein", "critic_gp", "critic_total", "generator")
         }
 
@@ -182,9 +204,8 @@ class IsingGanTask:
 
     def train_step(self) -> dict[str, Tensor]:
         r = self.draw()
-        K = self.real.shape[0]
         idx = r["idx"]
-        real = self.real[torch.arange(K, device=self.device)[:, None, None], idx].float()
+        real = self.real[self.real_rows[:, None, None], idx].float()
         real = augment_lattices(
             real, r.get("perm"), self.perms, r["flip"].float() if "flip" in r else None
         )
@@ -198,6 +219,12 @@ class IsingGanTask:
             for opt, lr in ((self.step.opt_g, t.lr_generator), (self.step.opt_d, t.lr_critic)):
                 for group in opt.param_groups:
                     group["lr"] = lr * factor
+            for blocks, rate in (
+                (self.step.blocks_g, "lr_generator"),
+                (self.step.blocks_d, "lr_critic"),
+            ):
+                for block, member in zip(blocks or [], self.members, strict=False):
+                    block.lr = getattr(member.train, rate) * factor
         losses = self.step(real, r["z"], r["eps"], t_real)
         self.steps_done += 1
         if self.generator_average is not None:
@@ -215,6 +242,7 @@ class IsingGanTask:
             "rngs": [r.get_state() for r in self.rngs],
             "temperatures": torch.tensor(self.temperatures),
             "steps_done": self.steps_done,
+            "total_steps": self.total_steps,
         }
         if self.generator_average is not None:
             state["generator_average"] = self.generator_average.state_dict()
@@ -239,14 +267,18 @@ class IsingGanTask:
         if self.conditional:
             n = self.fixed_noise.shape[1]
             t = self.t_grid[torch.arange(n) % len(self.t_grid)][None].to(self.device)
+            t = t.expand(len(self.members), -1)
         generator = self.generator if self.generator_average is None else self.generator_average
         # with model.sign_fold the grids show what the critic sees: lattices folded to m >= 0
         spins = to_spins(self.step.fold(generator(self.fixed_noise, t))).cpu().numpy()
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            directory / f"step_{step:07d}.npz", spins=spins, temperatures=self.temperatures
-        )
+        members = len(self.members)
+        for b, part in enumerate(np.split(spins, members)):  # a stack: one folder per member
+            folder = directory if members == 1 else directory / f"member_{b:03d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(
+                folder / f"step_{step:07d}.npz", spins=part, temperatures=self.temperatures
+            )
 
 
 def to_spins(x: Tensor) -> Tensor:
@@ -283,3 +315,59 @@ def generate(
             x = fold_sign(x) * (2 * signs - 1).to(x)[..., None, None]
         out.append(to_spins(x).cpu().numpy())
     return np.concatenate(out, axis=1)
+
+
+def stack_member_state(
+    task_state: dict[str, Any], member: int, members: int, config: IsingGanConfig
+) -> dict[str, Any]:
+    """Member `member`'s part of a stacked IsingGanTask.state_dict(): its block of every
+    model tensor and random stream, and its optimizers' state with its own settings, as
+    training it alone saves them (tests/ising/test_task.py compares the two)."""
+
+    def part(t: Tensor) -> Tensor:
+        n = t.shape[0] // members
+        return t[member * n : (member + 1) * n].clone()  # a copy: a view saves its whole base
+
+    def weights(state: dict[str, Tensor]) -> dict[str, Tensor]:
+        return {k: part(v) for k, v in state.items()}
+
+    t = config.train
+    done = int(task_state.get("steps_done", 0))
+    factor = 1.0
+    if t.lr_schedule == "linear" and done > 0:
+        factor = linear_decay(done - 1, int(task_state["total_steps"]), t.lr_decay_start)
+
+    def optimizer(state: dict[str, Any], lr: float) -> dict[str, Any]:
+        per_param = {
+            i: {k: (v.clone() if k == "step" else part(v)) for k, v in s.items()}
+            for i, s in state["state"].items()
+        }
+        groups = [
+            {**g, "lr": lr * factor, "betas": tuple(t.adam_betas), "eps": t.adam_eps}
+            for g in state["param_groups"]
+        ]
+        return {"state": per_param, "param_groups": groups}
+
+    out = dict(task_state)
+    out["generator"] = weights(task_state["generator"])
+    out["critic"] = weights(task_state["critic"])
+    if "generator_average" in task_state:
+        out["generator_average"] = weights(task_state["generator_average"])
+    out["step"] = {
+        "opt_g": optimizer(task_state["step"]["opt_g"], t.lr_generator),
+        "opt_d": optimizer(task_state["step"]["opt_d"], t.lr_critic),
+    }
+    n = len(task_state["rngs"]) // members
+    out["rngs"] = [r.clone() for r in task_state["rngs"][member * n : (member + 1) * n]]
+    return out
+
+
+def stack_bytes(cfg: IsingGanConfig, L: int, temperatures: int) -> int:
+    """Memory of one point in a stack: its largest group's GANs, each with its weights,
+    gradients and two Adam moments (16 bytes a weight) and ~2 MB of the step's temporaries
+    (at batch 64; they grow with the batch)."""
+    generator, critic = build_models(cfg, 1, L)
+    weights = sum(p.numel() for p in [*generator.parameters(), *critic.parameters()])
+    models = 1 if cfg.model.conditional else min(cfg.train.group_size, temperatures)
+    temporaries = 2_000_000 * max(1, cfg.train.batch_size // 64)
+    return models * (16 * weights + temporaries)
