@@ -135,6 +135,13 @@ def sweep(
         float | None, typer.Option(min=0.01, help="ray: CPUs per trial (default cores/N)")
     ] = None,
     gpus_per_trial: Annotated[float, typer.Option(min=0, help="ray: GPUs per trial")] = 0.0,
+    stack: Annotated[
+        bool,
+        typer.Option(help="train points differing only in stackable keys as one stacked model"),
+    ] = True,
+    max_stack: Annotated[
+        int, typer.Option(min=0, help="most points per stack (0: as half the memory allows)")
+    ] = 0,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Train and evaluate a grid of configurations; results.csv and selection.json.
@@ -155,7 +162,7 @@ def sweep(
     resolved = check_points(study, base, spec)
     outcome = run_sweep(
         study, spec, resolved, sweep_dir, max_parallel, progress, typer.echo,
-        backend, ray_address, cpus_per_trial, gpus_per_trial,
+        backend, ray_address, cpus_per_trial, gpus_per_trial, max_stack, stack,
     )  # fmt: skip
     typer.echo(outcome.summary)
     if outcome.interrupted:

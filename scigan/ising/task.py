@@ -162,6 +162,7 @@ class IsingGanTask:
             )
         self.step = make_step(cfg, self.generator, self.critic, members)
         self.steps_done, self.total_steps = 0, total_steps(cfg, int(train.shape[1]))
+        self.lr_factor = 1.0  # the schedule's factor of the rates at the last step
         t = cfg.train
         if t.lr_schedule == "linear" and t.lr_decay_start >= self.total_steps:
             raise ConfigError(
@@ -215,6 +216,7 @@ class IsingGanTask:
             t_real = self.t_grid.to(self.device)[idx // self.n_per_t]
         if self.cfg.train.lr_schedule == "linear":
             factor = linear_decay(self.steps_done, self.total_steps, self.cfg.train.lr_decay_start)
+            self.lr_factor = factor
             t = self.cfg.train
             for opt, lr in ((self.step.opt_g, t.lr_generator), (self.step.opt_d, t.lr_critic)):
                 for group in opt.param_groups:
@@ -242,7 +244,7 @@ class IsingGanTask:
             "rngs": [r.get_state() for r in self.rngs],
             "temperatures": torch.tensor(self.temperatures),
             "steps_done": self.steps_done,
-            "total_steps": self.total_steps,
+            "lr_factor": self.lr_factor,
         }
         if self.generator_average is not None:
             state["generator_average"] = self.generator_average.state_dict()
@@ -250,6 +252,7 @@ class IsingGanTask:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.steps_done = int(state.get("steps_done", 0))
+        self.lr_factor = float(state.get("lr_factor", 1.0))
         self.generator.load_state_dict(state["generator"])
         if self.generator_average is not None:
             # a run resumed with the average newly switched on starts it from the weights here
@@ -332,10 +335,7 @@ def stack_member_state(
         return {k: part(v) for k, v in state.items()}
 
     t = config.train
-    done = int(task_state.get("steps_done", 0))
-    factor = 1.0
-    if t.lr_schedule == "linear" and done > 0:
-        factor = linear_decay(done - 1, int(task_state["total_steps"]), t.lr_decay_start)
+    factor = float(task_state.get("lr_factor", 1.0))  # the rates' factor at the last step
 
     def optimizer(state: dict[str, Any], lr: float) -> dict[str, Any]:
         per_param = {

@@ -41,7 +41,7 @@ class Plan:
         return {subdir: tuple(sorted(s)) for subdir, s in steps.items()}
 
 
-def _unit_steps(case, cfg, data) -> dict[str | None, int]:
+def unit_steps(case, cfg, data) -> dict[str | None, int]:
     import torch
 
     return {u.subdir: u.settings.steps for u in case.training_units(cfg, data, torch.device("cpu"))}
@@ -71,7 +71,7 @@ def plan_runs(case, axes: list[str], resolved: list[tuple[Point, dict[str, Any]]
                     "sweep the budget in separate sweeps, one value each, or change that key",
                 )
         data = case.load_data(cfgs[0])  # the same data: the members differ in budget only
-        steps = [_unit_steps(case, cfg, data) for cfg in cfgs]
+        steps = [unit_steps(case, cfg, data) for cfg in cfgs]
         longest = max(range(len(members)), key=lambda i: (sum(steps[i].values()), -i))
         plan = Plan(*members[longest], full=steps[longest])
         for i, (point, config) in enumerate(members):
@@ -105,10 +105,15 @@ def materialize(
     config: dict[str, Any],
     units: dict[str | None, int],
     full: dict[str | None, int],
+    case=None,
+    member: tuple[int, int] | None = None,
 ) -> None:
     """Make `target_run` the run of `config` at its units' last steps (`units`), from
     `source_run`'s checkpoints kept there (or its last.pt where the step is its end,
-    `full`). config.yaml is written last: it makes the folder a run."""
+    `full`). `member` (index, members): the source is a stack of points (scigan.sweep.stacks)
+    and the target gets point `index`'s part of it (case.stack_member_state), its own losses
+    (logged as NAME@index) and samples (samples/member_III/). config.yaml is written last:
+    it makes the folder a run."""
     target_run.mkdir(parents=True, exist_ok=True)
     for subdir, step in units.items():
         source, target = _unit_dir(source_run, subdir), _unit_dir(target_run, subdir)
@@ -116,17 +121,58 @@ def materialize(
         name = "last.pt" if step == full[subdir] else kept_checkpoint_name(step)
         if not (checkpoints / name).is_file():
             raise ConfigError(
-                f"{checkpoints / name} is missing: the sweep's shorter budget at step {step} "
+                f"{checkpoints / name} is missing: the sweep's point at step {step} "
                 f"cannot be made from {source_run}",
                 f"delete {source_run} and run the sweep again to retrain it",
             )
-        _copy_atomic(checkpoints / name, target / "checkpoints" / "last.pt")
+        if member is None:
+            _copy_atomic(checkpoints / name, target / "checkpoints" / "last.pt")
+        else:
+            _member_checkpoint(
+                checkpoints / name, target / "checkpoints" / "last.pt", config, case, member
+            )
         rows = [r for r in read_jsonl(source / "log.jsonl") if r["step"] <= step]
+        if member is not None:
+            rows = [_member_row(r, member[0]) for r in rows]
         atomic_write_text(target / "log.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
         samples = [r for r in read_jsonl(source / "samples.jsonl") if r["step"] <= step]
+        kept = []
         for record in samples:
-            for file in record["files"]:
-                _copy_atomic(source / "samples" / file, target / "samples" / file)
-        atomic_write_text(target / "samples.jsonl", "".join(json.dumps(r) + "\n" for r in samples))
-    _copy_atomic(source_run / "run.json", target_run / "run.json")
+            files = record["files"]
+            if member is not None:
+                folder = f"{MEMBER_SAMPLES.format(member[0])}/"
+                files = [f.removeprefix(folder) for f in files if f.startswith(folder)]
+            for file in files:
+                origin = file if member is None else f"{folder}{file}"
+                _copy_atomic(source / "samples" / origin, target / "samples" / file)
+            kept.append({**record, "files": files})
+        atomic_write_text(target / "samples.jsonl", "".join(json.dumps(r) + "\n" for r in kept))
+    if member is None:
+        _copy_atomic(source_run / "run.json", target_run / "run.json")
+    else:  # the stack's record, naming the stack it was trained in
+        info = json.loads((source_run / "run.json").read_text())
+        info.pop("stack", None)
+        info["stacked_in"] = {"stack": str(source_run), "member": member[0]}
+        atomic_write_text(target_run / "run.json", json.dumps(info, indent=2) + "\n")
     atomic_write_text(target_run / "config.yaml", dump_yaml(config))
+
+
+MEMBER_SAMPLES = "member_{:03d}"  # a stack's samples of point b (the case study writes them)
+
+
+def _member_row(row: dict[str, Any], index: int) -> dict[str, Any]:
+    """A stack's logged losses of point `index`, under the names the point alone logs."""
+    tag = f"@{index}"
+    out = {"step": row["step"]}
+    out.update({k.removesuffix(tag): v for k, v in row.items() if k.endswith(tag)})
+    return out
+
+
+def _member_checkpoint(source: Path, target: Path, config, case, member) -> None:
+    from scigan.core.checkpoint import load_checkpoint, save_checkpoint
+
+    payload = load_checkpoint(source)
+    cfg = validate(case.config_model, config)
+    task = case.stack_member_state(payload["task"], member[0], member[1], cfg)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(target, {**payload, "task": task})

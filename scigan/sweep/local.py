@@ -8,6 +8,8 @@ SWEEP/
   results.csv      one row per point (or per point and condition), its keys and every metric
   selection.json   per criterion (and condition), the best point
   points/NAME/     each point's run directory (config.yaml, checkpoints, metrics.json, ...)
+  stacks/NAME/     a stack of points trained as one model (scigan.sweep.stacks), from which
+                   its points' run directories are made
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from scigan.core.checkpoint import atomic_write_json, atomic_write_text
 from scigan.core.errors import ConfigError, OutputError
 from scigan.core.rundir import exclusive_lock
 from scigan.sweep.budgets import Plan, plan_runs
-from scigan.sweep.jobs import run_plan
+from scigan.sweep.jobs import run_job
 from scigan.sweep.results import metric_rows, parse_criterion, select, write_csv
 from scigan.sweep.spec import Point, SweepSpec
+from scigan.sweep.stacks import Stack, plan_stacks
 
 STATE, RESULTS, SELECTION, SPEC = "state.json", "results.csv", "selection.json", "sweep.yaml"
 
@@ -73,10 +76,14 @@ def run_sweep(
     ray_address: str | None = None,
     cpus_per_trial: float | None = None,
     gpus_per_trial: float = 0.0,
+    max_stack: int = 0,
+    stack: bool = True,
 ) -> SweepOutcome:
     """Train and evaluate every point not yet done, then write results.csv and
     selection.json. backend "local": in this process, or in `max_parallel` worker processes;
-    "ray": Ray Tune trials (scigan.sweep.ray_backend), at most `max_parallel` at once."""
+    "ray": Ray Tune trials (scigan.sweep.ray_backend), at most `max_parallel` at once.
+    Points differing only in the case study's stack keys train as stacks (`stack`) of at most
+    `max_stack` points (0: as memory allows), at least one stack per worker."""
     if backend not in ("local", "ray"):
         raise ConfigError(f"unknown backend {backend!r}", "choose --backend local or ray")
     directory = Path(directory)
@@ -131,29 +138,52 @@ def run_sweep(
                 else:
                     say(message)
 
-        def job(plan: Plan, threads: int | None) -> tuple:
-            config = plan.config if threads is None else {**plan.config, "num_threads": threads}
+        def job(item: Plan | Stack, threads: int | None) -> dict[str, Any]:
             points = directory.resolve() / "points"  # absolute: workers may run elsewhere
-            derived = [(p.name, c, str(points / p.name), units) for p, c, units in plan.derived]
-            run = str(points / plan.point.name)
-            return (case.name, config, run, plan.keep_at(), derived, plan.full, todo)
+            plans = item.plans if isinstance(item, Stack) else [item]
+            members = []
+            for plan in plans:
+                config = plan.config if threads is None else {**plan.config, "num_threads": threads}
+                derived = [(p.name, c, str(points / p.name), u) for p, c, u in plan.derived]
+                members.append(
+                    {
+                        "name": plan.point.name,
+                        "config": config,
+                        "run_dir": str(points / plan.point.name),
+                        "derived": derived,
+                    }
+                )
+            stack_dir = None
+            if isinstance(item, Stack):
+                stack_dir = str(directory.resolve() / "stacks" / item.name)
+            return {
+                "case": case.name,
+                "members": members,
+                "keep_at": plans[0].keep_at(),
+                "full": plans[0].full,
+                "todo": todo,
+                "stack_dir": stack_dir,
+            }
 
         pending = [
             plan
             for plan in plans
             if plan.point.name in todo or any(p.name in todo for p, _, _ in plan.derived)
         ]
-        workers = max(1, min(max_parallel, len(pending)))
-        if backend == "ray" and pending:
+        items: list[Plan | Stack] = pending
+        if stack:
+            items = plan_stacks(case, list(spec.axes()), pending, max_parallel, max_stack)
+        workers = max(1, min(max_parallel, len(items)))
+        if backend == "ray" and items:
             from scigan.sweep.ray_backend import run_jobs
 
             cpus = cpus_per_trial or max(1.0, (os.cpu_count() or 1) / workers)
             threads = max(1, round(cpus))
-            jobs = [job(plan, threads) for plan in pending]
+            jobs = [job(item, threads) for item in items]
             run_jobs(jobs, directory / "ray", record, ray_address, cpus, gpus_per_trial, workers)
         elif workers == 1:
-            for plan in pending:
-                record(run_plan(*job(plan, None)))
+            for item in items:
+                record(run_job(job(item, None)))
                 if interrupted:
                     break
         else:
@@ -162,7 +192,7 @@ def run_sweep(
             # can deadlock; a spawned worker imports the case study afresh (sys.path goes along)
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(run_plan, *job(plan, threads)) for plan in pending]
+                futures = [pool.submit(run_job, job(item, threads)) for item in items]
                 for future in as_completed(futures):
                     record(future.result())
         if bar is not None:

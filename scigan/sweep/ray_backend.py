@@ -1,10 +1,11 @@
 """The Ray Tune backend (`pip install 'scigan[ray]'`).
 
 Every training run of a sweep (a point, or the longest budget with the shorter ones it
-serves) is one Tune trial with the resources asked for (fractions allowed), reporting the
-records of its points through `tune.report`. The checkpoints, logs and metrics live in the
-points' run directories, not in Tune's storage, and state.json is written by the driver as for
-the local backend: a sweep started on Ray can be resumed locally and the other way round.
+serves, or a stack of such runs) is one Tune trial with the resources asked for (fractions
+allowed), reporting the records of its points through `tune.report`. The checkpoints, logs
+and metrics live in the points' run directories, not in Tune's storage, and state.json is
+written by the driver as for the local backend: a sweep started on Ray can be resumed
+locally and the other way round.
 
 Without --ray-address a local Ray is started (and stopped at the end) with this process's
 module path, so that plug-in case studies load in its workers; with one, the cluster's nodes
@@ -21,18 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from scigan.core.errors import ConfigError
+from scigan.sweep.jobs import job_points
 
 
 def _trainable(config: dict[str, Any]) -> None:
     from ray import tune
 
-    from scigan.sweep.jobs import run_plan
+    from scigan.sweep.jobs import run_job
 
-    tune.report({"records": json.dumps(run_plan(*config["job"]))})
+    tune.report({"records": json.dumps(run_job(config["job"]))})
 
 
 def run_jobs(
-    jobs: list[tuple],
+    jobs: list[dict[str, Any]],
     storage: Path,
     record: Callable[[dict[str, dict[str, Any]]], None],
     address: str | None = None,
@@ -40,7 +42,7 @@ def run_jobs(
     gpus_per_trial: float = 0.0,
     max_parallel: int | None = None,
 ) -> None:
-    """Run the sweep's jobs (the arguments of scigan.sweep.jobs.run_plan) as Tune trials;
+    """Run the sweep's jobs (scigan.sweep.jobs.run_job's) as Tune trials;
     `record` receives each trial's records as it ends."""
     try:
         import ray
@@ -65,7 +67,7 @@ def run_jobs(
         trainable = tune.with_resources(_trainable, {"cpu": cpus_per_trial, "gpu": gpus_per_trial})
         tuner = tune.Tuner(
             trainable,
-            param_space={"job": tune.grid_search([list(job) for job in jobs])},
+            param_space={"job": tune.grid_search(jobs)},
             tune_config=tune.TuneConfig(max_concurrent_trials=max_parallel),
             run_config=tune.RunConfig(
                 storage_path=str(Path(storage).resolve()),
@@ -76,9 +78,11 @@ def run_jobs(
         for result in tuner.fit():
             if result.error is not None:
                 job = result.config["job"]
-                names = [Path(job[2]).name, *(d[0] for d in job[4])]
                 error = f"ray trial failed: {str(result.error).splitlines()[0]}"
-                record({n: {"status": "failed", "error": error} for n in names if n in job[6]})
+                todo = job["todo"]
+                record(
+                    {n: {"status": "failed", "error": error} for n in job_points(job) if n in todo}
+                )
             else:
                 record(json.loads(result.metrics["records"]))
     finally:

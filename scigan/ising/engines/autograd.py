@@ -28,13 +28,16 @@ def gp_weights(members: list[IsingGanConfig], models: int) -> float | list[float
 
 
 def adam_blocks(members: list[IsingGanConfig], rate: str) -> list[AdamBlock] | None:
-    """Per-member Adam settings of a stack (`rate`: lr_generator or lr_critic); None where
-    every member has the same."""
-    blocks = [
+    """Per-member Adam settings of a stack (`rate`: lr_generator or lr_critic); None for one
+    member. A stack updates member by member even where the settings agree: the kernel's
+    vectorised loop and its scalar tail round differently, so a member's weights must be
+    one call's whole tensor, as they are when the member trains alone."""
+    if len(members) == 1:
+        return None
+    return [
         AdamBlock(getattr(m.train, rate), tuple(m.train.adam_betas), m.train.adam_eps)
         for m in members
     ]
-    return None if all(b == blocks[0] for b in blocks) else blocks
 
 
 def scale(

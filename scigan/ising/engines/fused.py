@@ -57,6 +57,17 @@ class CriticPass:
     scores: Tensor  # (K, M)
 
 
+def stacked_bmm(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
+    """bias + a @ b per model, as one model of a larger stack computes it. A single
+    matrix-vector product (one model, b (1, n, 1)) goes to another kernel than the batched
+    one, which rounds differently; it is computed as a batch of two, so a point alone gives
+    what it gives stacked in a sweep (tests/sweep/test_stacks.py)."""
+    if a.shape[0] == 1 and b.shape[-1] == 1:
+        pair = stacked_bmm(a.expand(2, -1, -1), b.expand(2, -1, -1))[:1]
+        return pair if bias is None else bias + pair
+    return torch.bmm(a, b) if bias is None else torch.baddbmm(bias, a, b)
+
+
 def _slopes(x: Tensor, slope: float) -> Tensor:
     return torch.where(x > 0, 1.0, slope).to(x.dtype)
 
@@ -94,7 +105,7 @@ def critic_forward(critic: StackedCritic, x: Tensor, temperature: Tensor | None 
     pre2 = torch.baddbmm(critic.dense1_bias, h1, critic.dense1_weight)
     s2 = _slopes(pre2, critic.leaky_slope)
     h2 = pre2 * s2
-    scores = torch.baddbmm(critic.dense2_bias, h2, critic.dense2_weight).squeeze(-1)
+    scores = stacked_bmm(h2, critic.dense2_weight, critic.dense2_bias).squeeze(-1)
     u = s2 * critic.dense2_weight.transpose(1, 2)  # (K, M, H)
     v = torch.bmm(u, critic.dense1_weight.transpose(1, 2)) * s1  # (K, M, F)
     sites = critic.patches.index_select(0, arg.reshape(-1)).reshape(K, M, -1, k2)
@@ -135,7 +146,7 @@ def score_gradients(critic: StackedCritic, record: CriticPass, weights: Tensor) 
     d_conv_b = cv.sum(dim=1, keepdim=True)
     d_w1 = torch.bmm(record.h1.transpose(1, 2), cu)
     d_b1 = cu.sum(dim=1, keepdim=True)
-    d_w2 = torch.bmm(record.h2.transpose(1, 2), c)
+    d_w2 = stacked_bmm(record.h2.transpose(1, 2), c)
     d_b2 = c.sum(dim=1, keepdim=True)
     return [d_conv_w, d_conv_b, d_w1, d_b1, d_w2, d_b2]
 
