@@ -6,16 +6,18 @@ gives: tests/ising/test_stacking.py). The stack trains in SWEEP/stacks/NAME/ (an
 run directory whose run.json lists its points); each point's own run directory, and its
 shorter budgets', are then made from the stack's checkpoints (budgets.materialize).
 
-Stacks are sized to memory (the case study's `stack_model_bytes` per point, against half
-the machine's memory, or --max-stack points) and split into at least as many stacks as
-there are parallel workers, so that each worker trains one."""
+Stack sizes. On a GPU a stack is as large as half the GPU's memory allows (the case
+study's `stack_model_bytes` per point): one step of hundreds of small GANs fills the device as
+one of them cannot. On a CPU a stack grows only to CPU_STACK_GANS GANs: past a few dozen
+small GANs a step is bound by memory bandwidth, and a larger stack runs slower per GAN
+(docs/performance.md: 328 stacked Ising GANs at 0.9x the rate of 41); --max-stack overrides
+both. There are at least as many stacks as parallel workers, so that each worker trains one."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass
 
 from scigan.sweep.budgets import Plan
@@ -33,12 +35,7 @@ class Stack:
         return f"stack-{len(self.plans)}-{hashlib.sha256(names.encode()).hexdigest()[:10]}"
 
 
-def memory_bytes() -> int:
-    """This machine's physical memory."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
+CPU_STACK_GANS = 48  # GANs per stack on a CPU, where larger stacks gain nothing
 
 
 def plan_stacks(
@@ -50,8 +47,8 @@ def plan_stacks(
     memory: int | None = None,
 ) -> list[Plan | Stack]:
     """The sweep's jobs: stacks of the plans that differ only in stack keys (with the same
-    budgets to keep), each at most `max_stack` points (0: as half of `memory` allows), and
-    the plans that stack with none."""
+    budgets to keep), each at most `max_stack` points (0: by device, see the module's
+    docstring; `memory` overrides the GPU's), and the plans that stack with none."""
     stackable = [k for k in axes if k in case.stack_keys]
     if not stackable or len(plans) < 2:
         return list(plans)
@@ -63,7 +60,7 @@ def plan_stacks(
         )
         groups.setdefault(key, []).append(plan)
     jobs: list[Plan | Stack] = []
-    limit = max_stack or _memory_limit(case, groups, memory)
+    limit = max_stack or _automatic_limit(case, next(iter(groups.values()))[0], memory)
     for members in groups.values():
         if len(members) == 1:
             jobs.append(members[0])
@@ -92,13 +89,19 @@ def _keys(steps: dict) -> dict:
     return {str(k): v for k, v in steps.items()}
 
 
-def _memory_limit(case, groups: dict[str, list[Plan]], memory: int | None) -> int:
-    """Points per stack that fit in half the memory (the largest point's need)."""
-    from scigan.core.config import validate
+def _automatic_limit(case, plan: Plan, memory: int | None) -> int:
+    """Points per stack on the sweep's device: half the GPU's memory, or CPU_STACK_GANS."""
+    import torch
 
-    first = next(iter(groups.values()))[0]
-    cfg = validate(case.config_model, first.config)
-    per_point = case.stack_model_bytes(cfg, case.load_data(cfg))
-    if per_point <= 0:
-        return 1 << 30
-    return max(1, int(0.5 * (memory or memory_bytes()) // per_point))
+    from scigan.core.config import validate
+    from scigan.core.device import resolve_device
+
+    cfg = validate(case.config_model, plan.config)
+    device = resolve_device(cfg.device)
+    data = case.load_data(cfg)
+    if device.type == "cuda":
+        per_point = case.stack_model_bytes(cfg, data)
+        total = memory or torch.cuda.get_device_properties(device).total_memory
+        return max(1, int(0.5 * total // per_point)) if per_point > 0 else 1 << 30
+    gans = max(u.models for u in case.training_units(cfg, data, torch.device("cpu")))
+    return max(1, CPU_STACK_GANS // gans)
