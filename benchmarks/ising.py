@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.ising_stacks import stack_bench, sweep_bench
 from scigan.montecarlo import dataset, mc
 
 THESIS_TEMPERATURES = tuple(round(0.1 * k, 1) for k in range(41))
@@ -174,6 +175,8 @@ def run_bench(quick: bool = False) -> dict:
             256, [2.269], 128 if not quick else 64, 2 if quick else 10, repeats
         ),
         "gan": gan_bench(quick),
+        "sweep_stacks": stack_bench(quick),
+        "sweep_machinery": sweep_bench(quick),
     }
     try:
         import numba
