@@ -121,6 +121,26 @@ def evaluate_sets(sets: dict[str, np.ndarray], ref: Reference, seed: int) -> dic
     return {name: set_metrics(images, ref, seed) for name, images in sets.items()}
 
 
+def heldout_halves_metrics(
+    generated: np.ndarray, heldout: np.ndarray, encoder, cfg: BlobsConfig
+) -> dict[str, dict[str, Any]]:
+    """generated_vs_heldout_validation / _test: FD and PRDC of the generated set's features
+    against the first half of the held-out images (validation: a sweep selects on it) and the
+    second (test: the choice is judged on it, never seen by selection)."""
+    from scigan.blobs import metrics as m
+    from scigan.blobs.encoder import encode
+
+    half = len(heldout) // 2
+    f = encode(encoder, generated)
+    out = {}
+    for name, images in (("validation", heldout[:half]), ("test", heldout[half:])):
+        features = encode(encoder, images)
+        entry = {"n_reference": int(len(images)), "fd": m.frechet_distance(f, features)}
+        entry.update(m.prdc(features, f, cfg.evaluate.prdc_k))
+        out[f"generated_vs_heldout_{name}"] = entry
+    return out
+
+
 def baseline_sets(dataset, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     from scigan.blobs.data import WRONG, generate_blobs
 
@@ -164,6 +184,8 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
     say(f"metrics for {', '.join(sets)}")
     ref = Reference(dataset.train, dataset.heldout, n, cfg, rng, encoder)
     metrics = evaluate_sets(sets, ref, seed)
+    say("the generated set against the validation and test halves of the held-out images")
+    metrics.update(heldout_halves_metrics(sets["generated"], dataset.heldout, encoder, cfg))
 
     detector = None
     if dataset.heldout_params is not None:

@@ -69,6 +69,39 @@ def evaluate_sets(
     return out
 
 
+def heldout_halves(heldout_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out windows (in genome order) cut into two contiguous halves: validation (a
+    sweep selects on it) and test (the choice is judged on it, never seen by selection)."""
+    half = len(heldout_codes) // 2
+    return heldout_codes[:half], heldout_codes[half:]
+
+
+def heldout_halves_metrics(
+    generated: np.ndarray, heldout_codes: np.ndarray, cfg: DnaConfig, seed: int, device: str
+) -> dict[str, dict[str, Any]]:
+    """generated_vs_heldout_validation / _test: the k-mer JSD of the generated set from each
+    half's spectrum and the C2ST AUC telling it from each half."""
+    from scigan.dna.c2st import c2st_auc_folds
+    from scigan.dna.metrics import kmer_counts, kmer_jsd
+
+    ks = cfg.evaluate.kmer_sizes
+    out = {}
+    halves = heldout_halves(heldout_codes)
+    for name, reference in zip(("validation", "test"), halves, strict=True):
+        entry: dict[str, Any] = {
+            "n_reference": int(len(reference)),
+            "kmer_jsd": kmer_jsd(generated, {k: kmer_counts(reference, k) for k in ks}, ks),
+        }
+        if cfg.evaluate.c2st:
+            folds = c2st_auc_folds(
+                generated, reference, seed=seed, device=device, ordered_b=True,
+                gap=reference.shape[1] - 1,
+            )  # fmt: skip
+            entry["c2st_auc"] = float(np.mean(folds))
+        out[f"generated_vs_heldout_{name}"] = entry
+    return out
+
+
 def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> Evaluation:
     """The trained generator, held-out windows and Markov baselines through the same metrics."""
     from scigan.dna.data import load_dataset
@@ -120,6 +153,8 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
         )  # fmt: skip
         metrics["heldout_floor"]["c2st_auc"] = float(np.mean(folds))
         metrics["heldout_floor"]["c2st_auc_folds"] = folds
+    say("the generated set against the validation and test halves of the held-out windows")
+    metrics.update(heldout_halves_metrics(sets["generated"], heldout_codes, cfg, seed, str(device)))
     say("held-out log-likelihood of Markov chains")
     loglik = markov_loglik_table(
         train_codes,

@@ -151,3 +151,22 @@ def test_users_images_train_and_evaluate(tmp_path: Path):
         "baseline_one_image",
     ]
     assert metrics["peak_detector_on_heldout"] is None and metrics["n_samples"] == 12
+
+
+def test_heldout_halves_give_validation_and_test_scores(tmp_path: Path):
+    from scigan.blobs import metrics as m
+    from scigan.blobs.evaluate import heldout_halves_metrics
+
+    d = build_dataset(64, 60, size=16, seed=0)
+    spec = EncoderSpec(features=8, epochs=1, n_images=64, batch_size=32, lr=1e-3, seed=0)
+    encoder, _ = load_or_train_encoder(tmp_path, d.meta["sha256"], d.train, spec)
+    cfg = _cfg(*ENCODER)
+    # the validation half itself as the generated set: perfect against it, and against the
+    # test half exactly what the two halves' features give
+    out = heldout_halves_metrics(d.heldout[:30], d.heldout, encoder, cfg)
+    validation, test = out["generated_vs_heldout_validation"], out["generated_vs_heldout_test"]
+    assert (validation["n_reference"], test["n_reference"]) == (30, 30)
+    np.testing.assert_allclose(validation["fd"], 0.0, atol=1e-6)
+    assert (validation["precision"], validation["recall"], validation["coverage"]) == (1, 1, 1)
+    a, b = encode(encoder, d.heldout[:30]), encode(encoder, d.heldout[30:])
+    assert test == {"n_reference": 30, "fd": m.frechet_distance(a, b), **m.prdc(b, a, 5)}

@@ -92,3 +92,24 @@ def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
     }
     assert "| generated |" in summary and "| baseline_markov5 |" in summary
     assert metrics_table(metrics, TABLE_COLUMNS).count("\n") == 5
+
+
+def test_heldout_halves_give_validation_and_test_scores(dataset):
+    from scigan.dna.evaluate import heldout_halves, heldout_halves_metrics
+    from scigan.dna.metrics import kmer_counts, kmer_jsd
+
+    heldout = dataset.heldout.codes
+    validation, test = heldout_halves(heldout)
+    assert len(validation) == len(heldout) // 2 and len(validation) + len(test) == len(heldout)
+    assert np.array_equal(np.concatenate([validation, test]), heldout)
+    cfg = _cfg("evaluate.c2st=false")
+    out = heldout_halves_metrics(validation, heldout, cfg, seed=0, device="cpu")
+    ks = cfg.evaluate.kmer_sizes
+    assert out["generated_vs_heldout_validation"] == {
+        "n_reference": len(validation),
+        "kmer_jsd": {str(k): 0.0 for k in ks},
+    }
+    assert out["generated_vs_heldout_test"] == {
+        "n_reference": len(test),
+        "kmer_jsd": kmer_jsd(validation, {k: kmer_counts(test, k) for k in ks}, ks),
+    }
