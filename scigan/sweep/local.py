@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,8 +195,15 @@ def run_sweep(
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 futures = [pool.submit(run_job, job(item, threads)) for item in items]
-                for future in as_completed(futures):
-                    record(future.result())
+                with _stop_signals_to_workers(futures) as stopping:
+                    for future in as_completed(futures):
+                        if future.cancelled():
+                            continue
+                        record(future.result())
+                        if stopping():  # a job a worker took up after the signal stops too
+                            _signal_workers(stopping())
+                if stopping():
+                    interrupted = True
         if bar is not None:
             bar.close()
         rows = write_results(case, spec, resolved, directory, state, criteria)
@@ -206,6 +215,37 @@ def run_sweep(
         + f"; {len(rows)} rows in {directory / RESULTS}, selection in {directory / SELECTION}"
     )
     return SweepOutcome(summary, interrupted)
+
+
+def _signal_workers(signum: int) -> None:
+    for child in multiprocessing.active_children():
+        try:
+            os.kill(child.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+@contextmanager
+def _stop_signals_to_workers(futures):
+    """While worker processes train: SIGINT or SIGTERM to the sweep goes on to every worker
+    (each saves its point's checkpoint and stops, as `scigan train` does), and the jobs not
+    yet started are cancelled; without this a stopped sweep would leave its workers training
+    on. Yields a function returning the signal received (0: none)."""
+    received = 0
+
+    def handler(signum, frame):
+        nonlocal received
+        received = received or signum
+        for future in futures:
+            future.cancel()
+        _signal_workers(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: received
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def write_results(case, spec, resolved, directory: Path, state, criteria) -> list[dict]:

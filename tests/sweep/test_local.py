@@ -172,3 +172,29 @@ def test_sigterm_stops_the_sweep_with_the_points_checkpoint_saved(tmp_path, mixt
     (point,) = (tmp_path / "sw" / "points").iterdir()
     assert torch.load(point / "checkpoints" / "last.pt", weights_only=True)["step"] > 0
     assert not (tmp_path / "sw" / "state.json").exists()  # no point finished or failed
+
+
+def test_sigterm_to_a_parallel_sweep_stops_its_workers_with_checkpoints(tmp_path, mixture_plugin):
+    import signal
+    import time
+
+    from scigan.core.rundir import exclusive_lock
+    from tests.conftest import scigan_process
+
+    args = ["sweep", "mixture", "--sweep-dir", "sw", "--no-progress", "--set", "device=cpu"]
+    args += ["--grid", "train.steps=10000000,20000000,30000000", "--select", "generated.w1_train"]
+    process = scigan_process([*args, "--max-parallel", "2"], tmp_path, mixture_plugin)
+    deadline = time.monotonic() + 90
+    while len(list((tmp_path / "sw" / "points").glob("*/log.jsonl"))) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=90)
+    assert process.returncode == 3, err
+    assert "0/3 points done, 0 failed; interrupted, run again to continue" in out
+    points = sorted((tmp_path / "sw" / "points").iterdir())
+    assert len(points) == 2  # the third never started
+    for point in points:
+        assert torch.load(point / "checkpoints" / "last.pt", weights_only=True)["step"] > 0
+        with exclusive_lock(point / ".lock", str(point)):  # no worker is left holding it
+            pass
