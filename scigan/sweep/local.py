@@ -20,6 +20,7 @@ import os
 import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,17 +194,20 @@ def run_sweep(
             # spawned, not forked: a fork of a process whose torch thread pools are running
             # can deadlock; a spawned worker imports the case study afresh (sys.path goes along)
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(run_job, job(item, threads)) for item in items]
-                with _stop_signals_to_workers(futures) as stopping:
-                    for future in as_completed(futures):
-                        if future.cancelled():
-                            continue
+            stop = context.Event()
+            pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_worker_start, initargs=(stop,)
+            )
+            with pool, _stop_signals_to_workers(stop) as stopping:
+                futures = [pool.submit(_worker_job, job(item, threads)) for item in items]
+                for future in as_completed(futures):
+                    try:
                         record(future.result())
-                        if stopping():  # a job a worker took up after the signal stops too
-                            _signal_workers(stopping())
-                if stopping():
-                    interrupted = True
+                    except BrokenProcessPool:
+                        if not stopping():  # a worker killed by a signal while stopping
+                            raise
+            if stopping():
+                interrupted = True
         if bar is not None:
             bar.close()
         rows = write_results(case, spec, resolved, directory, state, criteria)
@@ -217,28 +221,43 @@ def run_sweep(
     return SweepOutcome(summary, interrupted)
 
 
-def _signal_workers(signum: int) -> None:
-    for child in multiprocessing.active_children():
-        try:
-            os.kill(child.pid, signum)
-        except ProcessLookupError:
-            pass
+_WORKER_STOP = None  # in a worker process only: the sweep's stop event (_worker_start)
+
+
+def _worker_start(stop) -> None:
+    """A worker process's initializer: keep the sweep's stop event."""
+    global _WORKER_STOP
+    _WORKER_STOP = stop
+
+
+def _worker_job(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """run_job in a worker, unless the sweep is stopping: then its points are not started."""
+    from scigan.sweep.jobs import job_points
+
+    if _WORKER_STOP is not None and _WORKER_STOP.is_set():
+        return {name: {"status": "interrupted"} for name in job_points(job)}
+    return run_job(job)
 
 
 @contextmanager
-def _stop_signals_to_workers(futures):
-    """While worker processes train: SIGINT or SIGTERM to the sweep goes on to every worker
-    (each saves its point's checkpoint and stops, as `scigan train` does), and the jobs not
-    yet started are cancelled; without this a stopped sweep would leave its workers training
-    on. Yields a function returning the signal received (0: none)."""
+def _stop_signals_to_workers(stop):
+    """While worker processes train: the first SIGINT or SIGTERM to the sweep sets `stop`
+    (workers start no further job) and goes on to every worker once (each saves its point's
+    checkpoint and stops, as `scigan train` does). Without this a stopped sweep would leave
+    its workers training on. Yields a function returning the signal received (0: none)."""
     received = 0
 
     def handler(signum, frame):
         nonlocal received
-        received = received or signum
-        for future in futures:
-            future.cancel()
-        _signal_workers(signum)
+        if received:
+            return
+        received = signum
+        stop.set()
+        for child in multiprocessing.active_children():
+            try:
+                os.kill(child.pid, signum)
+            except ProcessLookupError:
+                pass
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

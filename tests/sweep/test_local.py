@@ -182,11 +182,14 @@ def test_sigterm_to_a_parallel_sweep_stops_its_workers_with_checkpoints(tmp_path
     from tests.conftest import scigan_process
 
     args = ["sweep", "mixture", "--sweep-dir", "sw", "--no-progress", "--set", "device=cpu"]
-    args += ["--grid", "train.steps=10000000,20000000,30000000", "--select", "generated.w1_train"]
-    process = scigan_process([*args, "--max-parallel", "2"], tmp_path, mixture_plugin)
+    args += ["--set", "train.steps=10000000", "--grid", "train.lr=0.001,0.002,0.003"]
+    args += ["--select", "generated.w1_train", "--max-parallel", "2"]
+    process = scigan_process(args, tmp_path, mixture_plugin)
     deadline = time.monotonic() + 90
     while len(list((tmp_path / "sw" / "points").glob("*/log.jsonl"))) < 2:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(process.communicate())
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=90)
