@@ -2,7 +2,8 @@
 
 Every metrics file has the common keys (`case_study`, `run_dir`, `step`, `seconds`) and names
 its sets of samples the same way: `generated` (the trained generator), `heldout_floor` (real
-data the model never saw: what real data scores) and `baseline_<name>` (simple models). A case
+data the model never saw: what real data scores), optionally `insample_floor` (random
+training samples: the metrics' sampling noise alone) and `baseline_<name>` (simple models). A case
 study that measures per condition (Ising: per temperature) keeps the same set names inside each
 entry of its `per_condition`-style list.
 """
@@ -19,10 +20,13 @@ from scigan.core.checkpoint import atomic_write_json
 
 COMMON_KEYS = ("case_study", "run_dir", "step", "seconds")
 GENERATED, FLOOR, BASELINE_PREFIX = "generated", "heldout_floor", "baseline_"
+# optional: random training samples, as many as generated: the metrics' sampling noise alone,
+# where the held-out floor also holds a shift between training and held-out data (DNA)
+INSAMPLE_FLOOR = "insample_floor"
 
 
 def is_set_name(name: str) -> bool:
-    return name in (GENERATED, FLOOR) or name.startswith(BASELINE_PREFIX)
+    return name in (GENERATED, FLOOR, INSAMPLE_FLOOR) or name.startswith(BASELINE_PREFIX)
 
 
 def set_names(entry: dict[str, Any]) -> list[str]:

@@ -3,6 +3,7 @@
 Every set of sequences goes through the same pipeline (metrics.sequence_set_metrics):
     generated          samples of the trained generator
     heldout_floor      real windows from the held-out block: what real data scores
+    insample_floor     random training windows: the metrics' sampling noise alone
     baseline_markov{k} order-k Markov chains fitted on the training windows
 All k-mer divergences are against the training windows' spectrum, all memorization statistics
 against the training genome (the held-out block excluded). The classifier two-sample test tells
@@ -126,6 +127,11 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
     say(f"sampling {n} sequences from step {step}; fitting Markov baselines")
     sets: dict[str, np.ndarray] = {"generated": generate(generator, n, seed, device)}
     sets["heldout_floor"], floor_replaced = pick_rows(rng, heldout_codes, n)
+    # random training windows: the metrics' sampling noise alone (the held-out block is
+    # another region of the genome, so the held-out floor also holds a shift in composition);
+    # its own stream, so that the other sets' draws do not change
+    insample_rng = np.random.default_rng([seed, 1])
+    sets["insample_floor"], insample_replaced = pick_rows(insample_rng, train_codes, n)
     chains = {}
     for order in cfg.evaluate.markov_orders:
         chains[order] = MarkovChain.fit(train_codes, order, cfg.evaluate.markov_pseudocount)
@@ -139,7 +145,8 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
         cfg,
         seed,
         device=str(device),
-        skip_c2st=frozenset({"heldout_floor"}),
+        # the floors' C2ST: training windows against held-out ones, below (for both floors)
+        skip_c2st=frozenset({"heldout_floor", "insample_floor"}),
     )
     if cfg.evaluate.c2st:
         from scigan.dna.c2st import c2st_auc_folds
@@ -178,6 +185,10 @@ def evaluate(trained: TrainedRun, n: int | None, say: Callable[[str], None]) -> 
             "c2st_auc": "AUROC of a 1-D CNN telling the set from held-out windows (0.5 ideal); "
             "for heldout_floor: training windows vs held-out windows",
             "heldout_floor_sampled_with_replacement": floor_replaced,
+            "insample_floor": "random training windows, as many as generated: the metrics' "
+            "sampling noise without the held-out block's shift (its exact_hit_rate is 1 by "
+            "construction; its C2ST is the held-out floor's)",
+            "insample_floor_sampled_with_replacement": insample_replaced,
         },
     }
     return Evaluation(

@@ -86,12 +86,16 @@ def test_evaluate_run_writes_metrics_and_figures(tmp_path: Path, dataset):
         "4",
     ]
     assert metrics["notes"]["heldout_floor_sampled_with_replacement"] is False
+    # random training windows: the sampling noise alone; each one is in the training genome
+    insample = metrics["insample_floor"]
+    assert (insample["n"], insample["exact_hit_rate"], insample["c2st_auc"]) == (400, 1.0, None)
+    assert metrics["notes"]["insample_floor_sampled_with_replacement"] is False
     assert {p.name for p in (tmp_path / "run" / "figures").iterdir()} == {
         "losses.png",
         "kmer_spectrum.png",
     }
     assert "| generated |" in summary and "| baseline_markov5 |" in summary
-    assert metrics_table(metrics, TABLE_COLUMNS).count("\n") == 5
+    assert metrics_table(metrics, TABLE_COLUMNS).count("\n") == 6
 
 
 def test_heldout_halves_give_validation_and_test_scores(dataset):
