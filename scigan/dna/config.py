@@ -35,6 +35,9 @@ class TrainConfig(StrictModel):
     adam_eps: float = Field(gt=0)
     real_label: float = Field(ge=0, le=1)
     fake_label: float = Field(ge=0, le=1)
+    loss: Literal["bce", "wgan_gp"]
+    critic_steps: PositiveInt
+    gp_weight: float = Field(ge=0)
     engine: Literal["fused", "autograd"]
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from scigan.core.errors import ConfigError
 from scigan.core.sampling import noise_batches
 from scigan.core.seeds import derive_seeds
 from scigan.dna.config import DnaConfig
@@ -41,6 +42,19 @@ def make_step(config: DnaConfig, generator: nn.Module, discriminator: nn.Module)
         real_label=t.real_label,
         fake_label=t.fake_label,
     )
+    if t.loss == "wgan_gp":
+        if t.engine != "autograd":
+            raise ConfigError(
+                f"train.loss wgan_gp runs on the autograd engine, not train.engine {t.engine}",
+                "set train.engine=autograd",
+            )
+        from scigan.dna.engines.autograd import WganGpDnaStep
+
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("real_label", "fake_label")}
+        return WganGpDnaStep(
+            generator, discriminator, **kwargs, critic_steps=t.critic_steps,
+            gp_weight=t.gp_weight,
+        )  # fmt: skip
     if t.engine == "fused":
         from scigan.dna.engines.fused import DnaGanStep
 
@@ -67,6 +81,13 @@ class DnaGanTask:
 
     def train_step(self) -> dict[str, Tensor]:
         b, nz = self.config.train.batch_size, self.config.model.noise_dim
+        if self.config.train.loss == "wgan_gp":  # a fresh real batch per critic update
+            n, rows = self.config.train.critic_steps, self.real.shape[0]
+            idx = torch.randint(0, rows, (n, b), generator=self.rng, device=self.device)
+            z = torch.randn(n + 1, b, nz, generator=self.rng, device=self.device)
+            eps = torch.rand(n, b, 1, generator=self.rng, device=self.device)
+            loss_d, loss_g = self.step(self.real[idx], z, eps)
+            return {"loss_d": loss_d, "loss_g": loss_g}
         idx = torch.randint(0, self.real.shape[0], (b,), generator=self.rng, device=self.device)
         z = torch.randn(2, b, nz, generator=self.rng, device=self.device)
         loss_d, loss_g = self.step(self.real[idx], z[0], z[1])
