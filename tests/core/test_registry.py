@@ -21,7 +21,7 @@ def test_bundled_recipe_names_resolve():
 def test_unknown_recipe_is_an_error_listing_the_recipes():
     with pytest.raises(ConfigError, match="neither a file nor a bundled recipe") as exc:
         resolve_case_config(load_case_study("dna"), "nope", [])
-    assert "(softmax, thesis)" in exc.value.fix
+    assert "(softmax, thesis, wgan-gp)" in exc.value.fix
 
 
 def test_the_contract_is_checked_at_registration():
