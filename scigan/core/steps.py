@@ -81,24 +81,33 @@ def adam_step(optimizer: torch.optim.Optimizer, blocks: list[AdamBlock] | None =
     for group, params, states in calls:
         steps = [state["step"] for state in states]
         private.foreach_add_(steps, 1)
-        beta1, beta2 = (float(b) for b in group["betas"])
-        private.fused_adam_(
-            params,
-            [p.grad for p in params],
-            [state["exp_avg"] for state in states],
-            [state["exp_avg_sq"] for state in states],
-            [],
-            steps,
-            amsgrad=False,
-            lr=group["lr"],
-            beta1=beta1,
-            beta2=beta2,
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
-            maximize=False,
-            grad_scale=None,
-            found_inf=None,
-        )
+        grads = [p.grad for p in params]
+        lr, betas, eps, decay = (group[k] for k in ("lr", "betas", "eps", "weight_decay"))
+        _fused_adam_call(private, params, grads, states, steps, lr, betas, eps, decay)
+
+
+def _fused_adam_call(
+    private, params, grads, states, steps, lr, betas, eps, weight_decay=0.0
+) -> None:
+    """One call of the fused Adam kernel on `params` (tensors or views of them), their
+    gradients and their states' moments, the step counts `steps` already advanced."""
+    private.fused_adam_(
+        params,
+        grads,
+        [state["exp_avg"] for state in states],
+        [state["exp_avg_sq"] for state in states],
+        [],
+        steps,
+        amsgrad=False,
+        lr=lr,
+        beta1=float(betas[0]),
+        beta2=float(betas[1]),
+        weight_decay=weight_decay,
+        eps=eps,
+        maximize=False,
+        grad_scale=None,
+        found_inf=None,
+    )
 
 
 def _blocked_adam_step(optimizer: torch.optim.Optimizer, blocks: list[AdamBlock]) -> None:
@@ -129,23 +138,12 @@ def _blocked_adam_step(optimizer: torch.optim.Optimizer, blocks: list[AdamBlock]
                 size = t.shape[0] // len(blocks)
                 return t.narrow(0, b * size, size)
 
-            private.fused_adam_(
-                [rows(p) for p in params],
-                [rows(p.grad) for p in params],
-                [rows(state["exp_avg"]) for state in states],
-                [rows(state["exp_avg_sq"]) for state in states],
-                [],
-                steps,
-                amsgrad=False,
-                lr=block.lr,
-                beta1=float(block.betas[0]),
-                beta2=float(block.betas[1]),
-                weight_decay=0.0,
-                eps=block.eps,
-                maximize=False,
-                grad_scale=None,
-                found_inf=None,
-            )
+            grads = [rows(p.grad) for p in params]
+            moments = [{k: rows(state[k]) for k in ("exp_avg", "exp_avg_sq")} for state in states]
+            _fused_adam_call(
+                private, [rows(p) for p in params], grads, moments, steps, block.lr, block.betas,
+                block.eps,
+            )  # fmt: skip
 
 
 _UNSUPPORTED_OPTIONS = ("amsgrad", "maximize", "capturable", "differentiable")

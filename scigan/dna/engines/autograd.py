@@ -15,6 +15,12 @@ from scigan.core.losses import (
 from scigan.core.steps import OptimizerPair, descend, frozen
 
 
+def adam_pair(generator, discriminator, lr_g, lr_d, betas, eps) -> tuple:
+    """The two networks' torch.optim.Adam optimizers (the autograd engine's steps)."""
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas, eps=eps)
+    return opt_g, torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas, eps=eps)
+
+
 class AutogradDnaGanStep(OptimizerPair):
     """The reference step: plain autograd and torch.optim.Adam (the "autograd" engine)."""
 
@@ -31,8 +37,7 @@ class AutogradDnaGanStep(OptimizerPair):
     ):
         self.generator, self.discriminator = generator, discriminator
         self.real_label, self.fake_label = real_label, fake_label
-        self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas, eps=eps)
-        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas, eps=eps)
+        self.opt_g, self.opt_d = adam_pair(generator, discriminator, lr_g, lr_d, betas, eps)
 
     def __call__(self, real: Tensor, z_d: Tensor, z_g: Tensor) -> tuple[Tensor, Tensor]:
         g, d = self.generator, self.discriminator
@@ -66,8 +71,7 @@ class WganGpDnaStep(OptimizerPair):
     ):
         self.generator, self.discriminator = generator, discriminator
         self.critic_steps, self.gp_weight = critic_steps, gp_weight
-        self.opt_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas, eps=eps)
-        self.opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas, eps=eps)
+        self.opt_g, self.opt_d = adam_pair(generator, discriminator, lr_g, lr_d, betas, eps)
 
     def __call__(self, real: Tensor, z: Tensor, epsilon: Tensor) -> tuple[Tensor, Tensor]:
         """real (n, b, window*4) one batch per critic update; z (n + 1, b, noise_dim); epsilon
