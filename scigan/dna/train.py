@@ -34,13 +34,8 @@ def seeds(seed: int) -> dict[str, int]:
 
 def make_step(config: DnaConfig, generator: nn.Module, discriminator: nn.Module):
     t = config.train
-    kwargs = dict(
-        lr_g=t.lr_generator,
-        lr_d=t.lr_discriminator,
-        betas=tuple(t.adam_betas),
-        eps=t.adam_eps,
-        real_label=t.real_label,
-        fake_label=t.fake_label,
+    adam = dict(
+        lr_g=t.lr_generator, lr_d=t.lr_discriminator, betas=tuple(t.adam_betas), eps=t.adam_eps
     )
     if t.loss == "wgan_gp":
         if t.engine != "autograd":
@@ -50,11 +45,10 @@ def make_step(config: DnaConfig, generator: nn.Module, discriminator: nn.Module)
             )
         from scigan.dna.engines.autograd import WganGpDnaStep
 
-        kwargs = {k: v for k, v in kwargs.items() if k not in ("real_label", "fake_label")}
         return WganGpDnaStep(
-            generator, discriminator, **kwargs, critic_steps=t.critic_steps,
-            gp_weight=t.gp_weight,
-        )  # fmt: skip
+            generator, discriminator, **adam, critic_steps=t.critic_steps, gp_weight=t.gp_weight
+        )
+    kwargs = dict(**adam, real_label=t.real_label, fake_label=t.fake_label)
     if t.engine == "fused":
         from scigan.dna.engines.fused import DnaGanStep
 
